@@ -1,0 +1,3 @@
+module amldsr
+
+go 1.26.8
