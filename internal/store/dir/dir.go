@@ -1,0 +1,267 @@
+// Package dir is the local-files adapter of store.Store: local mode with
+// no storage account writes the contract's blob layout under
+// DSR_DATA_DIR/<container>/.
+//
+// Writes go to a temporary file under DSR_DATA_DIR/.tmp, are synced, and
+// are then renamed (or, create-only, hard-linked) into place, so no
+// half-written file is ever visible. Metadata lives in a sidecar tree,
+// DSR_DATA_DIR/.meta/<container>/, outside the layout.
+package dir
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"amldsr/internal/store"
+)
+
+// Store keeps blobs as files.
+type Store struct {
+	root, blobs, meta, tmp string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open prepares root for container.
+func Open(root, container string) (*Store, error) {
+	if err := store.ValidKey(container); err != nil || strings.Contains(container, "/") {
+		return nil, fmt.Errorf("dir store: bad container name %q", container)
+	}
+	s := &Store{
+		root:  root,
+		blobs: filepath.Join(root, container),
+		meta:  filepath.Join(root, ".meta", container),
+		tmp:   filepath.Join(root, ".tmp"),
+	}
+	for _, d := range []string{s.blobs, s.meta, s.tmp} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("dir store: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Root is the directory the container's blobs are in.
+func (s *Store) Root() string { return s.blobs }
+
+func (s *Store) path(base, key string) string {
+	return filepath.Join(base, filepath.FromSlash(key))
+}
+
+// Put writes key atomically; see store.Store.
+func (s *Store) Put(ctx context.Context, key string, body io.Reader, opts store.PutOptions) error {
+	if err := store.ValidKey(key); err != nil {
+		return err
+	}
+	tmp, err := s.writeTemp(ctx, body)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	dst := s.path(s.blobs, key)
+	if err := placeFile(tmp, dst, opts.IfNotExists); err != nil {
+		return err
+	}
+	return s.putMeta(key, opts.Metadata)
+}
+
+// placeFile moves tmp to dst: a hard link when dst must not exist yet
+// (link fails if it does), a rename otherwise. It retries once when a
+// concurrent Delete removed the parent directory in between.
+func placeFile(tmp, dst string, createOnly bool) error {
+	for try := 0; ; try++ {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("dir store: %w", err)
+		}
+		var err error
+		if createOnly {
+			err = os.Link(tmp, dst)
+		} else {
+			err = os.Rename(tmp, dst)
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, fs.ErrExist):
+			return store.ErrExists
+		case errors.Is(err, fs.ErrNotExist) && try < 3:
+			continue
+		default:
+			return fmt.Errorf("dir store: %w", err)
+		}
+	}
+}
+
+func (s *Store) writeTemp(ctx context.Context, body io.Reader) (string, error) {
+	f, err := os.CreateTemp(s.tmp, "put-*")
+	if err != nil {
+		return "", fmt.Errorf("dir store: %w", err)
+	}
+	_, err = io.Copy(f, ctxReader{ctx, body})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("dir store: writing: %w", err)
+	}
+	return f.Name(), nil
+}
+
+func (s *Store) putMeta(key string, md map[string]string) error {
+	mp := s.path(s.meta, key)
+	if len(md) == 0 {
+		os.Remove(mp)
+		return nil
+	}
+	b, _ := json.Marshal(md)
+	tmp, err := s.writeTemp(context.Background(), strings.NewReader(string(b)))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	return placeFile(tmp, mp, false)
+}
+
+func (s *Store) readMeta(key string) map[string]string {
+	b, err := os.ReadFile(s.path(s.meta, key))
+	if err != nil {
+		return nil
+	}
+	var md map[string]string
+	if json.Unmarshal(b, &md) != nil {
+		return nil
+	}
+	return md
+}
+
+// Get opens key; see store.Store.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {
+	if err := store.ValidKey(key); err != nil {
+		return nil, store.Info{}, err
+	}
+	f, err := os.Open(s.path(s.blobs, key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, store.Info{}, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, store.Info{}, fmt.Errorf("dir store: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		f.Close()
+		return nil, store.Info{}, store.ErrNotFound
+	}
+	return f, store.Info{Key: key, Size: st.Size(), Modified: st.ModTime(), Metadata: s.readMeta(key)}, nil
+}
+
+// Delete removes key and its metadata, then any directories left empty.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := store.ValidKey(key); err != nil {
+		return err
+	}
+	if err := os.Remove(s.path(s.blobs, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("dir store: %w", err)
+	}
+	os.Remove(s.path(s.meta, key))
+	pruneEmpty(s.blobs, filepath.Dir(s.path(s.blobs, key)))
+	pruneEmpty(s.meta, filepath.Dir(s.path(s.meta, key)))
+	return nil
+}
+
+// pruneEmpty removes empty directories from dir up to (not including) top.
+// Removing a directory that is not empty fails, which ends the walk.
+func pruneEmpty(top, dir string) {
+	for dir != top && strings.HasPrefix(dir, top+string(filepath.Separator)) {
+		if os.Remove(dir) != nil {
+			return
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// List returns one page of keys under prefix; the marker is the last key
+// of the previous page.
+func (s *Store) List(ctx context.Context, prefix, marker string, max int) (store.Page, error) {
+	if max <= 0 {
+		max = 5000
+	}
+	keys, err := s.keys(prefix)
+	if err != nil {
+		return store.Page{}, err
+	}
+	start := sort.SearchStrings(keys, marker)
+	if start < len(keys) && keys[start] == marker {
+		start++
+	}
+	var page store.Page
+	for _, k := range keys[start:] {
+		if len(page.Items) == max {
+			page.Next = page.Items[len(page.Items)-1].Key
+			break
+		}
+		st, err := os.Stat(s.path(s.blobs, k))
+		if err != nil {
+			continue // deleted since the walk
+		}
+		page.Items = append(page.Items, store.Info{Key: k, Size: st.Size(), Modified: st.ModTime(), Metadata: s.readMeta(k)})
+	}
+	return page, ctx.Err()
+}
+
+// keys walks the smallest directory that holds every key with prefix.
+func (s *Store) keys(prefix string) ([]string, error) {
+	dir := s.blobs
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		dir = s.path(s.blobs, prefix[:i])
+	}
+	var keys []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(s.blobs, p)
+		if err != nil {
+			return err
+		}
+		if k := filepath.ToSlash(rel); strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dir store: %w", err)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// ctxReader stops a long copy when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
