@@ -1,0 +1,180 @@
+package azureapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+)
+
+// Class decides what happens to the step that got an error.
+type Class int
+
+const (
+	// Gone: the resource does not exist (404). A delete counts it as done.
+	Gone Class = iota + 1
+	// Throttled: 429; retry after RetryAfter.
+	Throttled
+	// Transient: 408, 409, 5xx, a broken connection; retry later.
+	Transient
+	// Permanent: anything else; retrying will not help.
+	Permanent
+)
+
+func (c Class) String() string {
+	return [...]string{"", "gone", "throttled", "transient", "permanent"}[c]
+}
+
+// Error is the typed outcome of a failed call.
+type Error struct {
+	Class      Class
+	Status     int    // HTTP status, 0 when no response came
+	Code       string // from the error body (ARM or model-management shape)
+	Message    string
+	RetryAfter time.Duration
+	RequestID  string // x-ms-request-id of the response
+	Err        error  // underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Class.String()
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil && e.Message == "" {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches any *Error of the same class, so errors.Is(err, ErrGone)
+// works.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Class == e.Class && t.Status == 0 && t.Code == ""
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrGone      = &Error{Class: Gone}
+	ErrThrottled = &Error{Class: Throttled}
+	ErrTransient = &Error{Class: Transient}
+	ErrPermanent = &Error{Class: Permanent}
+)
+
+// ClassOf returns the class of err (Transient for errors this package did
+// not type: broken connections, timeouts).
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return Transient
+}
+
+// classify turns a response with an unexpected status into an *Error.
+func classify(resp *http.Response, body []byte) *Error {
+	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("x-ms-request-id")}
+	e.Code, e.Message = errorBody(body)
+	if e.Code == "" {
+		e.Code = resp.Header.Get("x-ms-error-code")
+	}
+	e.RetryAfter = retryAfter(resp.Header)
+	switch s := resp.StatusCode; {
+	case s == http.StatusNotFound || s == http.StatusGone:
+		e.Class = Gone
+	case s == http.StatusTooManyRequests:
+		e.Class = Throttled
+		if e.RetryAfter <= 0 {
+			e.RetryAfter = 10 * time.Second
+		}
+	case s == http.StatusRequestTimeout || s == http.StatusConflict || s >= 500:
+		e.Class = Transient
+	default:
+		e.Class = Permanent
+	}
+	return e
+}
+
+// fromResponseError converts an azcore error (from a poller) to *Error.
+func fromResponseError(err error) *Error {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.RawResponse != nil {
+		e := classify(re.RawResponse, nil)
+		if re.ErrorCode != "" {
+			e.Code = re.ErrorCode
+		}
+		if e.Message == "" {
+			e.Message = firstLine(re.Error())
+		}
+		// A poller's terminal "Failed" comes back with a 200 status.
+		if re.StatusCode < 400 {
+			e.Class = Permanent
+		}
+		return e
+	}
+	return &Error{Class: Transient, Err: err}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// errorBody reads the ARM shape {"error":{"code","message"}} and the
+// model-management shape {"code","message","statusCode"}.
+func errorBody(body []byte) (code, message string) {
+	var arm struct {
+		Error *struct{ Code, Message string } `json:"error"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &arm) == nil {
+		if arm.Error != nil {
+			return arm.Error.Code, arm.Error.Message
+		}
+		if arm.Code != "" || arm.Message != "" {
+			return arm.Code, arm.Message
+		}
+	}
+	text := strings.TrimSpace(string(body))
+	if len(text) > 300 {
+		text = text[:300]
+	}
+	return "", text
+}
+
+// retryAfter reads retry-after-ms, x-ms-retry-after-ms, then Retry-After
+// (seconds or an HTTP date), as azcore does.
+func retryAfter(h http.Header) time.Duration {
+	for _, name := range []string{"retry-after-ms", "x-ms-retry-after-ms"} {
+		if v, err := strconv.Atoi(h.Get(name)); err == nil && v > 0 {
+			return time.Duration(v) * time.Millisecond
+		}
+	}
+	v := h.Get("Retry-After")
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
