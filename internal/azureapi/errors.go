@@ -140,9 +140,9 @@ func firstLine(s string) string {
 // model-management shape {"code","message","statusCode"}.
 func errorBody(body []byte) (code, message string) {
 	var arm struct {
-		Error *struct{ Code, Message string } `json:"error"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Error   *struct{ Code, Message string } `json:"error"`
+		Code    string                          `json:"code"`
+		Message string                          `json:"message"`
 	}
 	if json.Unmarshal(body, &arm) == nil {
 		if arm.Error != nil {

@@ -94,7 +94,7 @@ func (p *Pacer) reserve(key, class string) time.Duration {
 func (p *Pacer) refund(key, class string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.bucketLocked(key + "|" + class).tokens++
+	p.bucketLocked(key+"|"+class).tokens++
 }
 
 func (p *Pacer) burst() float64 {
