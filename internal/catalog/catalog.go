@@ -59,6 +59,18 @@ const (
 	ViaParent
 )
 
+// Owner says how an item of a kind is attributed to a person, for
+// requests with match "subject".
+type Owner int
+
+const (
+	// NoOwner: the documents carry no owner (the Workbench-era APIs).
+	NoOwner Owner = iota
+	// PerUser: the collection is listed per user (notifications), so every
+	// item belongs to the subject whose objectId is in its path.
+	PerUser
+)
+
 // Kind is one row of the catalog.
 type Kind struct {
 	Name string
@@ -103,6 +115,8 @@ type Kind struct {
 	LocationFrom string
 	// NeedsObjectID marks kinds listed per user: they need subject.objectId.
 	NeedsObjectID bool
+	// Owner attributes items to a subject.
+	Owner Owner
 	// Children are the kinds listed under an item when it is exported.
 	Children []string
 	Delete   DeleteMode
@@ -115,3 +129,18 @@ type Kind struct {
 
 // Fetches reports whether each listed item is fetched with its own GET.
 func (k *Kind) Fetches() bool { return !k.WriteItems }
+
+// CanMatch reports whether items of k, or of kinds below it, can belong to
+// a subject. Kinds that cannot are left out of match "subject" requests;
+// kinds that only lead to such items are shared context.
+func CanMatch(k *Kind) bool {
+	if k.Owner != NoOwner {
+		return true
+	}
+	for _, c := range k.Children {
+		if CanMatch(Lookup(c)) {
+			return true
+		}
+	}
+	return false
+}

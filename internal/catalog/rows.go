@@ -87,7 +87,7 @@ var seedRows = []*Kind{
 	{Name: "exp.notification", Host: Experiments, LocationFrom: "exp.account", Path: "/notification/v1.0" + proj + "/users/{objectId}/jobs/{id}",
 		List:  "/notification/v1.0" + proj + "/users/{objectId}/jobs",
 		Shape: ShapeContinuation, TokenParam: "$continuationtoken", Key: "id", WriteItems: true,
-		NeedsObjectID: true, Delete: ViaParent},
+		NeedsObjectID: true, Owner: PerUser, Delete: ViaParent},
 
 	// Compute: export only in the seed.
 	{Name: "mls.workspace", Host: ARM, Path: mlsW + "/{workspaceName}", List: mlsW,

@@ -113,8 +113,10 @@ func decodeError(err error) error {
 		return ValidationError{{Field: name, Message: "unknown field"}}
 	case errors.Is(err, io.EOF):
 		return ValidationError{{Field: "", Message: "the body is empty"}}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return ValidationError{{Field: "", Message: "the JSON ends early"}}
 	default:
-		return ValidationError{{Field: "", Message: "malformed JSON: " + err.Error()}}
+		return err // reading the body failed (too large, connection lost)
 	}
 }
 

@@ -1,0 +1,205 @@
+// Package ledger keeps a request's state in the store, in the contract's
+// blob layout, without any blob that every worker updates:
+//
+//   - requests/{id}/request.json, written once at submit;
+//   - one result record per operation, written once (create-only);
+//   - one pending marker per started operation without a record
+//     (pending/{id}/{opKey}.json), holding a copy of its queue message;
+//   - summary.json when the request is terminal, and an index of the
+//     requests that are not (active/{id}).
+//
+// A step writes the markers of the steps it starts before its own record,
+// and deletes its own marker last, so a request with work left always has
+// a marker. Progress and the final state are derived from markers and
+// records.
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"amldsr/internal/dsr"
+	"amldsr/internal/store"
+)
+
+// Ledger reads and writes request state.
+type Ledger struct {
+	store     store.Store
+	container string
+	// Quiet is how long no record may have been written before a request
+	// without markers is declared terminal; it covers listings that are not
+	// atomic snapshots and clock skew between writers and the store.
+	Quiet time.Duration
+	now   func() time.Time
+
+	mu       sync.Mutex
+	requests map[string]*dsr.AcceptedRequest // immutable once written
+}
+
+// New returns a ledger on s; container is reported in status documents.
+func New(s store.Store, container string) *Ledger {
+	return &Ledger{store: s, container: container, Quiet: 5 * time.Second, now: time.Now, requests: map[string]*dsr.AcceptedRequest{}}
+}
+
+// Store returns the underlying store.
+func (l *Ledger) Store() store.Store { return l.store }
+
+// Container is the container the request blobs live in.
+func (l *Ledger) Container() string { return l.container }
+
+func putJSON(ctx context.Context, s store.Store, key string, v any, opts store.PutOptions) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	opts.ContentType = "application/json"
+	return s.Put(ctx, key, bytes.NewReader(b), opts)
+}
+
+func getJSON(ctx context.Context, s store.Store, key string, v any) error {
+	b, err := store.ReadAll(ctx, s, key)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// Accept writes request.json once. When a request with the same id exists
+// already, it returns that one and created=false: the caller decides
+// between a replay (same body) and a conflict.
+func (l *Ledger) Accept(ctx context.Context, ar dsr.AcceptedRequest) (existing *dsr.AcceptedRequest, created bool, err error) {
+	err = putJSON(ctx, l.store, dsr.RequestBlob(ar.RequestID), ar, store.PutOptions{IfNotExists: true})
+	if errors.Is(err, store.ErrExists) {
+		prev, err := l.Request(ctx, ar.RequestID)
+		return prev, false, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if err := l.store.Put(ctx, dsr.ActiveBlob(ar.RequestID), bytes.NewReader(nil), store.PutOptions{}); err != nil {
+		return nil, false, err
+	}
+	l.remember(&ar)
+	return &ar, true, nil
+}
+
+// Request reads request.json (cached: it never changes). A request that
+// does not exist is store.ErrNotFound.
+func (l *Ledger) Request(ctx context.Context, id string) (*dsr.AcceptedRequest, error) {
+	l.mu.Lock()
+	ar := l.requests[id]
+	l.mu.Unlock()
+	if ar != nil {
+		return ar, nil
+	}
+	ar = new(dsr.AcceptedRequest)
+	if err := getJSON(ctx, l.store, dsr.RequestBlob(id), ar); err != nil {
+		return nil, err
+	}
+	l.remember(ar)
+	return ar, nil
+}
+
+func (l *Ledger) remember(ar *dsr.AcceptedRequest) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.requests) > 10000 {
+		clear(l.requests)
+	}
+	l.requests[ar.RequestID] = ar
+}
+
+// Marker is a pending operation: the durable copy of its queue message.
+type Marker struct {
+	OpKey      string            `json:"opKey"`
+	MessageID  string            `json:"messageId"`
+	Body       json.RawMessage   `json:"body"`
+	Properties map[string]string `json:"properties"`
+	WrittenAt  time.Time         `json:"writtenAt"`
+	// NotBefore is when the message is scheduled for; the sweep does not
+	// re-drive a marker before NotBefore plus its threshold.
+	NotBefore time.Time `json:"notBefore"`
+}
+
+// Pend writes (or rewrites, on reschedule) the markers of requestID.
+func (l *Ledger) Pend(ctx context.Context, requestID string, markers ...Marker) error {
+	for _, m := range markers {
+		if m.WrittenAt.IsZero() {
+			m.WrittenAt = l.now().UTC()
+		}
+		if err := putJSON(ctx, l.store, dsr.PendingBlob(requestID, m.OpKey), m, store.PutOptions{}); err != nil {
+			return fmt.Errorf("pending marker %s: %w", m.OpKey, err)
+		}
+	}
+	return nil
+}
+
+// Done removes the marker of a finished operation.
+func (l *Ledger) Done(ctx context.Context, requestID, opKey string) error {
+	return l.store.Delete(ctx, dsr.PendingBlob(requestID, opKey))
+}
+
+// Pending lists the markers of requestID.
+func (l *Ledger) Pending(ctx context.Context, requestID string) ([]Marker, error) {
+	var out []Marker
+	err := store.Walk(ctx, l.store, dsr.PendingPrefix(requestID), func(info store.Info) error {
+		var m Marker
+		if err := getJSON(ctx, l.store, info.Key, &m); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // finished since the listing
+			}
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// Record writes rec under opKey, once. written is false when a record was
+// there already (a redelivered step): the first one stands.
+func (l *Ledger) Record(ctx context.Context, opKey string, rec dsr.Record) (written bool, err error) {
+	md := map[string]string{"outcome": string(rec.Outcome), "operation": string(rec.Operation), "kind": rec.Kind}
+	err = putJSON(ctx, l.store, dsr.ResultBlob(rec.RequestID, opKey), rec, store.PutOptions{IfNotExists: true, Metadata: md})
+	if errors.Is(err, store.ErrExists) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// HasRecord reports whether opKey has its result record.
+func (l *Ledger) HasRecord(ctx context.Context, requestID, opKey string) (bool, error) {
+	rc, _, err := l.store.Get(ctx, dsr.ResultBlob(requestID, opKey))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rc.Close()
+	return true, nil
+}
+
+// ReadRecord reads the result record of opKey.
+func (l *Ledger) ReadRecord(ctx context.Context, requestID, opKey string) (*dsr.Record, error) {
+	var rec dsr.Record
+	if err := getJSON(ctx, l.store, dsr.ResultBlob(requestID, opKey), &rec); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// Active lists the ids of requests that are not terminal yet.
+func (l *Ledger) Active(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := store.Walk(ctx, l.store, dsr.ActivePrefix, func(info store.Info) error {
+		ids = append(ids, info.Key[len(dsr.ActivePrefix):])
+		return nil
+	})
+	return ids, err
+}

@@ -1,0 +1,196 @@
+// Package sweep is the timer's work: drain the dead-letter queue into
+// failed result records, finalize terminal requests (summary.json), and
+// re-drive requests whose messages were lost (a crash of the embedded
+// queue's process, a fan-out that failed after request.json was written).
+package sweep
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"amldsr/internal/dsr"
+	"amldsr/internal/ledger"
+	"amldsr/internal/queue"
+	"amldsr/internal/worker"
+)
+
+// Sweeper does one sweep at a time.
+type Sweeper struct {
+	Ledger *ledger.Ledger
+	Queue  queue.Sender
+	// DeadLetters receives from the dead-letter queue; nil skips draining.
+	DeadLetters queue.Receiver
+	// RedriveAfter: a pending marker untouched for this long (past its
+	// scheduled time) has lost its message and is sent again.
+	RedriveAfter time.Duration
+	Log          *slog.Logger
+	now          func() time.Time
+}
+
+// Report says what a sweep did.
+type Report struct {
+	DeadLettered, Finalized, Redriven, Active int
+}
+
+// Sweep runs once. With redriveAll, every pending marker is sent again at
+// once: local mode does this at start, when the embedded queue is known to
+// be empty.
+func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var rep Report
+	var errs []error
+	if s.DeadLetters != nil {
+		n, err := s.drain(ctx)
+		rep.DeadLettered = n
+		errs = append(errs, err)
+	}
+	ids, err := s.Ledger.Active(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		fin, redriven, err := s.request(ctx, id, redriveAll)
+		if fin {
+			rep.Finalized++
+		} else {
+			rep.Active++
+		}
+		rep.Redriven += redriven
+		errs = append(errs, err)
+	}
+	return rep, errors.Join(errs...)
+}
+
+// request finalizes one request or re-drives its lost work.
+func (s *Sweeper) request(ctx context.Context, id string, redriveAll bool) (finalized bool, redriven int, err error) {
+	st, err := s.Ledger.Status(ctx, id)
+	if err != nil {
+		return false, 0, err
+	}
+	if st.State.Terminal() {
+		s.Log.Info("request finished", "request_id", id, "state", string(st.State), "succeeded", st.Counts.Succeeded, "failed", st.Counts.Failed, "skipped", st.Counts.Skipped)
+		return true, 0, s.Ledger.Finalize(ctx, st)
+	}
+	markers, err := s.Ledger.Pending(ctx, id)
+	if err != nil {
+		return false, 0, err
+	}
+	now := s.now()
+	if len(markers) == 0 && st.Counts.Discovered == 0 && (redriveAll || now.Sub(st.CreatedAt) > s.RedriveAfter) {
+		ar, err := s.Ledger.Request(ctx, id)
+		if err != nil {
+			return false, 0, err
+		}
+		steps, err := worker.RootSteps(ar.Request)
+		if err != nil {
+			return false, 0, err
+		}
+		s.Log.Warn("re-driving a request that never fanned out", "request_id", id)
+		return false, len(steps), worker.Spawn(ctx, s.Ledger, s.Queue, time.Time{}, steps...)
+	}
+	for _, m := range markers {
+		due := m.WrittenAt
+		if m.NotBefore.After(due) {
+			due = m.NotBefore
+		}
+		if !redriveAll && now.Sub(due) < s.RedriveAfter {
+			continue
+		}
+		if err := s.redrive(ctx, id, m); err != nil {
+			return false, redriven, err
+		}
+		redriven++
+	}
+	if redriven > 0 {
+		s.Log.Warn("re-drove pending steps whose messages were lost", "request_id", id, "steps", redriven)
+	}
+	return false, redriven, nil
+}
+
+func (s *Sweeper) redrive(ctx context.Context, id string, m ledger.Marker) error {
+	done, err := s.Ledger.HasRecord(ctx, id, m.OpKey)
+	if err != nil || done {
+		if done {
+			return s.Ledger.Done(ctx, id, m.OpKey)
+		}
+		return err
+	}
+	m.WrittenAt, m.NotBefore = s.now().UTC(), time.Time{}
+	if err := s.Ledger.Pend(ctx, id, m); err != nil {
+		return err
+	}
+	return s.Queue.Send(ctx, queue.Message{ID: m.MessageID, Body: m.Body, ContentType: "application/json", Properties: m.Properties})
+}
+
+// drain turns every dead-lettered message into a failed result record of
+// its operation, then completes it.
+func (s *Sweeper) drain(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		ds, err := s.DeadLetters.Receive(rctx, 100)
+		cancel()
+		if len(ds) == 0 {
+			if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+				return n, err
+			}
+			return n, nil
+		}
+		for _, d := range ds {
+			if err := RecordDeadLetter(ctx, s.Ledger, d.Body, d.DeadLetterReason, d.DeadLetterDescription, d.DeliveryCount, s.Log); err != nil {
+				return n, err
+			}
+			if err := s.DeadLetters.Complete(ctx, d); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+// RecordDeadLetter writes the failed record of a message that will never
+// run (dead-lettered, or poison in Functions mode) and clears its marker.
+// A body that names no request is only logged.
+func RecordDeadLetter(ctx context.Context, l *ledger.Ledger, body []byte, reason, description string, deliveries int, log *slog.Logger) error {
+	step, err := worker.Decode(body)
+	var poison *worker.PoisonError
+	if errors.As(err, &poison) {
+		step = poison.Step
+	}
+	if step == nil || !dsr.ValidRequestID(step.RequestID) || step.Op == "" {
+		log.Warn("dropping a dead-lettered message that names no request", "reason", reason, "error", description)
+		return nil
+	}
+	if _, err := l.Request(ctx, step.RequestID); err != nil {
+		log.Warn("dropping a dead-lettered message of an unknown request", "request_id", step.RequestID, "reason", reason)
+		return nil
+	}
+	now := time.Now().UTC()
+	op := dsr.StepExport
+	switch {
+	case step.Kind == worker.KindDiscover:
+		op = dsr.StepDiscover
+	case step.Mode == dsr.Delete:
+		op = dsr.StepDelete
+	}
+	if reason == "" {
+		reason = "DeadLettered"
+	}
+	_, err = l.Record(ctx, step.Op, dsr.Record{
+		RequestID: step.RequestID, Operation: op, Kind: step.Res, Resource: step.Path, Outcome: dsr.Failed,
+		Attempts: step.Attempt + max(deliveries, 1), StartedAt: now, FinishedAt: now,
+		Error: &dsr.RecordError{Code: reason, Message: description},
+	})
+	if err != nil {
+		return err
+	}
+	log.Warn("dead-lettered step recorded as failed", "request_id", step.RequestID, "op", step.Op, "reason", reason)
+	return l.Done(ctx, step.RequestID, step.Op)
+}

@@ -1,0 +1,305 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"amldsr/internal/azureapi"
+	"amldsr/internal/catalog"
+	"amldsr/internal/dsr"
+)
+
+// deleteItem decides what a delete does with one listed item: kinds
+// without a delete of their own are recorded as skipped here (or, when
+// they hold deletable kinds, visited to record those); the rest get a
+// delete step.
+func (r *run) deleteItem(ctx context.Context, ref catalog.Ref, m matched) ([]Step, error) {
+	k := ref.Kind
+	if k.Delete == catalog.ViaParent {
+		return nil, nil
+	}
+	if (k.Delete == catalog.ExportOnly || m.context) && len(k.Children) == 0 {
+		code, msg := skipReason(k, m)
+		_, err := r.Ledger.Record(ctx, dsr.OpKey(dsr.StepDelete, k.Name, ref.Path, 0), dsr.Record{
+			RequestID: r.step.RequestID, Operation: dsr.StepDelete, Kind: k.Name, Resource: ref.Path,
+			Outcome: dsr.Skipped, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
+			Error: &dsr.RecordError{Code: code, Message: msg},
+		})
+		return nil, err
+	}
+	return []Step{r.visit(KindDelete, ref)}, nil
+}
+
+func skipReason(k *catalog.Kind, m matched) (string, string) {
+	if m.context {
+		return "SharedParent", k.Name + " is a shared parent: under match \"subject\" it is never deleted"
+	}
+	return "ExportOnly", "the seed offers no delete for " + k.Name + ": exported only, not deleted"
+}
+
+// delete runs one phase of a resource's delete. A resource with a delete
+// order first deletes its children group by group: it lists the group,
+// then waits (a barrier, rescheduled) until the group's collections are
+// empty, and only then deletes itself. Every delete is confirmed by a GET
+// that answers 404 before it is recorded.
+func (r *run) delete(ctx context.Context) error {
+	k := r.ref.Kind
+	switch r.step.Phase {
+	case PhaseSelf:
+		return r.deleteSelf(ctx)
+	case PhasePoll:
+		return r.poll(ctx)
+	case PhaseConfirm:
+		return r.confirm(ctx, r.step.Status, r.step.UpstreamID)
+	}
+	if r.step.Kind == KindBarrier {
+		return r.barrier(ctx)
+	}
+	switch {
+	case k.Role == catalog.Scope:
+		return r.expandScope(ctx)
+	case k.Delete == catalog.ExportOnly || (r.req.Match == dsr.MatchSubject && r.match(r.ref, nil).context):
+		return r.skipAndDescend(ctx)
+	case len(k.DeleteOrder) == 0:
+		if r.req.DryRun {
+			return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Planned})
+		}
+		return r.deleteSelf(ctx)
+	default:
+		return r.startChildren(ctx)
+	}
+}
+
+// skipAndDescend records a resource the delete keeps (export-only, or a
+// shared parent of a subject's items) and lists the deletable kinds below.
+func (r *run) skipAndDescend(ctx context.Context) error {
+	loc, err := r.ownLocation(ctx)
+	if err != nil || loc == "-" {
+		return err
+	}
+	steps, err := r.childDiscoveries(ctx, r.ref.Kind.Children, loc)
+	if err != nil {
+		return err
+	}
+	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
+		return err
+	}
+	code, msg := skipReason(r.ref.Kind, r.match(r.ref, nil))
+	return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Skipped, Error: &dsr.RecordError{Code: code, Message: msg}})
+}
+
+// ownLocation reads the resource to learn its location (for kinds that
+// give their data planes one). "-" means the resource is gone and its
+// absence was recorded.
+func (r *run) ownLocation(ctx context.Context) (string, error) {
+	if !r.ref.Kind.Location {
+		return r.step.Loc, nil
+	}
+	u, err := r.API.Endpoints().ItemURL(r.ref, "")
+	if err != nil {
+		return "", r.fail(ctx, 0, "", "InvalidResource", err.Error())
+	}
+	resp, err := r.API.Get(ctx, u)
+	if errors.Is(err, azureapi.ErrGone) {
+		return "-", r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Absent, HTTPStatus: 404, UpstreamRequestID: requestIDOf(err)})
+	}
+	if err != nil {
+		return "", err
+	}
+	loc, err := locationOf(resp.Body)
+	if err != nil {
+		return "", r.fail(ctx, resp.Status, resp.RequestID, "InvalidLocation", err.Error())
+	}
+	return loc, nil
+}
+
+// startChildren begins a delete with a delete order: the first group is
+// listed (a dry run lists every group and plans the resource itself).
+func (r *run) startChildren(ctx context.Context) error {
+	loc, err := r.ownLocation(ctx)
+	if err != nil || loc == "-" {
+		return err
+	}
+	order := r.ref.Kind.DeleteOrder
+	if r.req.DryRun {
+		var all []string
+		for _, g := range order {
+			all = append(all, g...)
+		}
+		steps, err := r.childDiscoveries(ctx, all, loc)
+		if err != nil {
+			return err
+		}
+		if err := r.spawn(ctx, zeroTime, steps...); err != nil {
+			return err
+		}
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Planned})
+	}
+	next := *r.step
+	next.Loc, next.Since = loc, r.now().UTC()
+	return r.startGroup(ctx, next, 0)
+}
+
+// startGroup lists group g of the delete order and schedules the barrier
+// that waits for it.
+func (r *run) startGroup(ctx context.Context, self Step, g int) error {
+	steps, err := r.childDiscoveries(ctx, r.ref.Kind.DeleteOrder[g], self.Loc)
+	if err != nil {
+		return err
+	}
+	barrier := self
+	barrier.Kind, barrier.Phase, barrier.Group, barrier.Attempt, barrier.Waits = KindBarrier, "", g, 0, 0
+	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
+		return err
+	}
+	return r.spawn(ctx, r.now().Add(r.Limits.FirstBarrierWait), barrier)
+}
+
+// barrier checks whether the group it waits on is gone. It fails the
+// delete when a child's delete failed (the parent must not go while its
+// children remain), waits again while children are still there, and moves
+// on to the next group or to the resource itself when they are gone.
+func (r *run) barrier(ctx context.Context) error {
+	g := r.step.Group
+	for _, name := range r.ref.Kind.DeleteOrder[g] {
+		child := catalog.Lookup(name)
+		remaining, err := r.firstPage(ctx, child)
+		if err != nil {
+			return err
+		}
+		for _, ref := range remaining {
+			rec, err := r.Ledger.ReadRecord(ctx, r.step.RequestID, dsr.OpKey(dsr.StepDelete, ref.Kind.Name, ref.Path, 0))
+			if err == nil && rec.Outcome == dsr.Failed {
+				return r.fail(ctx, 0, "", "ChildNotDeleted",
+					fmt.Sprintf("not deleted because %s %s could not be deleted: %s", ref.Kind.Name, ref.Path, errorText(rec)))
+			}
+		}
+		if len(remaining) > 0 {
+			if r.now().Sub(r.step.Since) > r.Limits.BarrierTimeout {
+				return r.fail(ctx, 0, "", "ChildrenRemain",
+					fmt.Sprintf("not deleted: %s %s and others remained after %v", child.Name, remaining[0].Path, r.Limits.BarrierTimeout))
+			}
+			next := *r.step
+			next.Waits++
+			return later(next, min(time.Second<<min(r.step.Waits, 5), 30*time.Second))
+		}
+	}
+	if g+1 < len(r.ref.Kind.DeleteOrder) {
+		return r.startGroup(ctx, *r.step, g+1)
+	}
+	return r.deleteSelf(ctx)
+}
+
+// firstPage lists the first page of child under the resource.
+func (r *run) firstPage(ctx context.Context, child *catalog.Kind) ([]catalog.Ref, error) {
+	listPath, err := r.ref.ListPath(child, nil)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.API.Endpoints().URL(child, child.List, listPath, r.step.Loc, nil)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.API.ListPage(ctx, u, child.Shape, child.TokenParam)
+	if errors.Is(err, azureapi.ErrGone) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var refs []catalog.Ref
+	for _, raw := range page.Items {
+		if ref, err := catalog.Item(child, listPath, raw); err == nil {
+			refs = append(refs, ref)
+		}
+	}
+	if len(refs) == 0 && len(page.Items) > 0 {
+		return nil, &azureapi.Error{Class: azureapi.Permanent, Code: "InvalidListItem", Message: "children remain that cannot be addressed"}
+	}
+	return refs, nil
+}
+
+func errorText(rec *dsr.Record) string {
+	if rec.Error == nil {
+		return string(rec.Outcome)
+	}
+	return rec.Error.Code + ": " + rec.Error.Message
+}
+
+// deleteSelf sends DELETE for the resource.
+func (r *run) deleteSelf(ctx context.Context) error {
+	u, err := r.API.Endpoints().URL(r.ref.Kind, r.ref.Kind.Path, r.ref.Path, r.step.Loc, nil)
+	if err != nil {
+		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
+	}
+	res, err := r.API.BeginDelete(ctx, u)
+	if err != nil {
+		return err
+	}
+	return r.afterDelete(ctx, res)
+}
+
+func (r *run) afterDelete(ctx context.Context, res *azureapi.DeleteResult) error {
+	switch {
+	case res.Done && !res.Existed:
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Absent, HTTPStatus: res.Status, UpstreamRequestID: res.RequestID})
+	case res.Done:
+		return r.confirm(ctx, res.Status, res.RequestID)
+	}
+	next := *r.step
+	next.Kind, next.Attempt, next.Waits = KindDelete, 0, r.step.Waits+1
+	next.Status, next.UpstreamID = res.Status, res.RequestID
+	if next.Since.IsZero() {
+		next.Since = r.now().UTC()
+	}
+	if res.ResumeToken != "" {
+		next.Phase, next.Token = PhasePoll, res.ResumeToken
+	} else {
+		next.Phase = PhaseConfirm
+	}
+	return later(next, res.RetryAfter)
+}
+
+// poll polls a long-running delete once.
+func (r *run) poll(ctx context.Context) error {
+	res, err := r.API.PollDelete(ctx, r.step.Token)
+	if errors.Is(err, azureapi.ErrGone) {
+		return r.confirm(ctx, http.StatusOK, requestIDOf(err))
+	}
+	if err != nil {
+		return err
+	}
+	if res.Done {
+		return r.confirm(ctx, res.Status, res.RequestID)
+	}
+	return r.afterDelete(ctx, res)
+}
+
+// confirm GETs the resource and records the delete once it answers 404.
+func (r *run) confirm(ctx context.Context, status int, upstream string) error {
+	u, err := r.API.Endpoints().URL(r.ref.Kind, r.ref.Kind.Path, r.ref.Path, r.step.Loc, nil)
+	if err != nil {
+		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
+	}
+	_, err = r.API.Get(ctx, u)
+	if errors.Is(err, azureapi.ErrGone) {
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Succeeded, HTTPStatus: status, UpstreamRequestID: upstream})
+	}
+	if err != nil {
+		return err
+	}
+	since := r.step.Since
+	if since.IsZero() {
+		since = r.started
+	}
+	if r.now().Sub(since) > r.Limits.ConfirmTimeout {
+		return r.fail(ctx, status, upstream, "StillPresent", fmt.Sprintf("the delete answered %d but a GET still finds the resource after %v", status, r.Limits.ConfirmTimeout))
+	}
+	next := *r.step
+	next.Kind, next.Phase, next.Status, next.UpstreamID, next.Waits = KindDelete, PhaseConfirm, status, upstream, r.step.Waits+1
+	next.Since = since
+	return later(next, min(time.Second<<min(r.step.Waits, 5), 30*time.Second))
+}

@@ -1,0 +1,214 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"amldsr/internal/azureapi"
+	"amldsr/internal/catalog"
+	"amldsr/internal/dsr"
+	"amldsr/internal/ledger"
+	"amldsr/internal/store"
+)
+
+var zeroTime time.Time
+
+// export fetches one document and writes it under export/, then starts the
+// listing of the kinds below it. A scope (subscription, resource group) has
+// no document: it only starts listings.
+func (r *run) export(ctx context.Context) error {
+	k := r.ref.Kind
+	if k.Role == catalog.Scope {
+		return r.expandScope(ctx)
+	}
+	u, err := r.API.Endpoints().ItemURL(r.ref, r.step.Loc)
+	if err != nil {
+		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
+	}
+	resp, err := r.API.Get(ctx, u)
+	if errors.Is(err, azureapi.ErrGone) {
+		return r.record(ctx, dsr.Record{Operation: dsr.StepExport, Outcome: dsr.Absent, HTTPStatus: 404, UpstreamRequestID: requestIDOf(err)})
+	}
+	if err != nil {
+		return err
+	}
+	doc := dsr.ExportBlob(r.step.RequestID, r.ref.Path)
+	if err := putDocument(ctx, r.Ledger, doc, resp.Body); err != nil {
+		return err
+	}
+	if k.Content {
+		if err := r.streamContent(ctx, resp.Body); err != nil {
+			return err
+		}
+	}
+	loc := r.step.Loc
+	if k.Location {
+		if loc, err = locationOf(resp.Body); err != nil {
+			return r.fail(ctx, resp.Status, resp.RequestID, "InvalidLocation", err.Error())
+		}
+	}
+	steps, err := r.childDiscoveries(ctx, k.Children, loc)
+	if err != nil {
+		return err
+	}
+	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
+		return err
+	}
+	return r.record(ctx, dsr.Record{Operation: dsr.StepExport, Outcome: dsr.Succeeded, HTTPStatus: resp.Status,
+		UpstreamRequestID: resp.RequestID, Document: doc})
+}
+
+// expandScope starts the listings below a subscription or resource group.
+func (r *run) expandScope(ctx context.Context) error {
+	steps, err := r.childDiscoveries(ctx, r.ref.Kind.Children, "")
+	if err != nil {
+		return err
+	}
+	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
+		return err
+	}
+	return r.record(ctx, dsr.Record{Operation: dsr.StepDiscover, Outcome: dsr.Succeeded})
+}
+
+// childDiscoveries returns the first-page listings of kinds under r.ref.
+// Collections the request does not cover get a skipped record instead:
+// kinds a delete leaves to their parent, kinds no subject can own, and
+// per-user lists when the subject has no objectId.
+func (r *run) childDiscoveries(ctx context.Context, kinds []string, loc string) ([]Step, error) {
+	var steps []Step
+	for _, name := range kinds {
+		child := catalog.Lookup(name)
+		if r.step.Mode == dsr.Delete && child.Delete == catalog.ViaParent {
+			continue
+		}
+		if skip, code, msg := r.skipCollection(child); skip {
+			if err := r.recordSkippedCollection(ctx, child, code, msg); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		childLoc := loc
+		if child.Host != catalog.ARM && childLoc == "" {
+			var err error
+			if childLoc, err = r.resolveLocation(ctx, child); err != nil {
+				return nil, err
+			}
+		}
+		s, err := r.discoverStep(child, childLoc)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, s)
+	}
+	return steps, nil
+}
+
+func (r *run) skipCollection(child *catalog.Kind) (bool, string, string) {
+	if r.req.Match == dsr.MatchSubject && !catalog.CanMatch(child) {
+		return true, "NotAttributable", child.Name + " documents carry no owner, so none can be attributed to the subject"
+	}
+	if child.NeedsObjectID && (r.req.Subject == nil || r.req.Subject.ObjectID == "") {
+		return true, "SubjectObjectIdRequired", child.Name + " is listed per user: the request has no subject.objectId"
+	}
+	return false, "", ""
+}
+
+func (r *run) recordSkippedCollection(ctx context.Context, child *catalog.Kind, code, msg string) error {
+	listPath, err := r.ref.ListPath(child, map[string]string{"objectId": "{objectId}"})
+	if err != nil {
+		listPath = r.ref.Path
+	}
+	now := r.now().UTC()
+	_, err = r.Ledger.Record(ctx, dsr.OpKey(dsr.StepDiscover, child.Name, listPath, 0), dsr.Record{
+		RequestID: r.step.RequestID, Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath,
+		Outcome: dsr.Skipped, Attempts: 1, StartedAt: now, FinishedAt: now,
+		Error: &dsr.RecordError{Code: code, Message: msg},
+	})
+	return err
+}
+
+// resolveLocation reads the location of the account that owns child's
+// data plane (when the request targeted something below the account).
+func (r *run) resolveLocation(ctx context.Context, child *catalog.Kind) (string, error) {
+	acct, err := r.ref.Ancestor(child.LocationFrom)
+	if err != nil {
+		return "", err
+	}
+	u, err := r.API.Endpoints().ItemURL(acct, "")
+	if err != nil {
+		return "", err
+	}
+	resp, err := r.API.Get(ctx, u)
+	if err != nil {
+		return "", err
+	}
+	loc, err := locationOf(resp.Body)
+	if err != nil {
+		return "", &azureapi.Error{Class: azureapi.Permanent, Code: "InvalidLocation", Message: err.Error()}
+	}
+	return loc, nil
+}
+
+// locationOf reads and validates "location" of an ARM document.
+func locationOf(doc []byte) (string, error) {
+	var v struct {
+		Location string `json:"location"`
+	}
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return "", err
+	}
+	return catalog.NormalizeLocation(v.Location)
+}
+
+// streamContent fetches an artifact's content from the URI its content
+// info names, without credentials, straight into the bundle.
+func (r *run) streamContent(ctx context.Context, info []byte) error {
+	var ci struct {
+		ContentURI string `json:"contentUri"`
+	}
+	if err := json.Unmarshal(info, &ci); err != nil || ci.ContentURI == "" {
+		return &azureapi.Error{Class: azureapi.Permanent, Code: "NoContentURI", Message: "the content info names no contentUri"}
+	}
+	k := r.ref.Kind
+	params := maps.Clone(r.ref.Params)
+	maps.Copy(params, k.Fixed)
+	container, err := k.List.Build(params)
+	if err != nil {
+		return &azureapi.Error{Class: azureapi.Permanent, Code: "InvalidResource", Message: err.Error()}
+	}
+	body, _, err := r.API.FetchContent(ctx, ci.ContentURI)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	key := dsr.ContentBlob(r.step.RequestID, container, r.ref.Params[lastParamName(k)])
+	if err := r.Ledger.Store().Put(ctx, key, body, store.PutOptions{ContentType: "application/octet-stream"}); err != nil {
+		if ctx.Err() == nil && !errors.Is(err, store.ErrExists) {
+			return &azureapi.Error{Class: azureapi.Transient, Code: "ContentStream", Message: fmt.Sprintf("streaming content: %v", err)}
+		}
+		return err
+	}
+	return nil
+}
+
+func lastParamName(k *catalog.Kind) string {
+	names := k.Path.Params()
+	return names[len(names)-1]
+}
+
+func putDocument(ctx context.Context, l *ledger.Ledger, key string, raw []byte) error {
+	return l.Store().Put(ctx, key, bytes.NewReader(raw), store.PutOptions{ContentType: "application/json"})
+}
+
+func requestIDOf(err error) string {
+	var e *azureapi.Error
+	if errors.As(err, &e) {
+		return e.RequestID
+	}
+	return ""
+}

@@ -1,0 +1,141 @@
+package worker
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"amldsr/internal/catalog"
+	"amldsr/internal/dsr"
+	"amldsr/internal/queue"
+)
+
+// Message kinds (the "kind" of the queue message contract).
+const (
+	KindDiscover = "discover" // list one page of a collection
+	KindExport   = "export"   // export one document
+	KindDelete   = "delete"   // delete one resource, in phases
+	KindBarrier  = "barrier"  // a delete waiting for a group of children to be gone
+)
+
+// Phases of a delete.
+const (
+	PhaseStart   = ""        // look at the resource, start deleting its children
+	PhaseSelf    = "self"    // send DELETE
+	PhasePoll    = "poll"    // poll a long-running delete
+	PhaseConfirm = "confirm" // GET until 404
+)
+
+// Version is the message schema version.
+const Version = 1
+
+// Step is the body of every queue message: one resource-level step.
+type Step struct {
+	V         int    `json:"v"`
+	Kind      string `json:"kind"`
+	RequestID string `json:"requestId"`
+	// Op is the deterministic key of the operation the step belongs to;
+	// every phase of one delete shares it.
+	Op string `json:"op"`
+	// Mode is the request's operation (export or delete).
+	Mode dsr.Operation `json:"mode"`
+	// Res and Path name the resource: a catalog kind and a catalog path
+	// (for a discover step, the parent whose collection is listed).
+	Res  string `json:"res"`
+	Path string `json:"path"`
+	// Child is the kind listed by a discover step; Link its page URL
+	// after the first; Page the page number.
+	Child string `json:"child,omitempty"`
+	Link  string `json:"link,omitempty"`
+	Page  int    `json:"page,omitempty"`
+	// Loc is the normalized {location} of the data planes below Res.
+	Loc string `json:"loc,omitempty"`
+	// Group is the delete-order group a barrier waits on.
+	Group int    `json:"group,omitempty"`
+	Phase string `json:"phase,omitempty"`
+	// Token resumes a long-running delete.
+	Token string `json:"token,omitempty"`
+	// Status and UpstreamID carry a delete's final response to its
+	// confirmation.
+	Status     int    `json:"status,omitempty"`
+	UpstreamID string `json:"upstreamId,omitempty"`
+	// Attempt counts reschedules after errors; Waits counts barrier waits
+	// and polls. Since is when the operation started.
+	Attempt int       `json:"attempt,omitempty"`
+	Waits   int       `json:"waits,omitempty"`
+	Since   time.Time `json:"since,omitempty"`
+}
+
+// MessageID is deterministic: the same step (same phase, same attempt)
+// always gets the same id.
+func (s Step) MessageID() string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d\x00%s\x00%d\x00%d\x00%d",
+		s.RequestID, s.Op, s.Kind, s.Page, s.Phase, s.Group, s.Attempt, s.Waits))
+	return hex.EncodeToString(h[:16])
+}
+
+// Message encodes s as a queue message.
+func (s Step) Message() queue.Message {
+	b, _ := json.Marshal(s)
+	return queue.Message{
+		ID: s.MessageID(), Body: b, ContentType: "application/json",
+		Properties: map[string]string{"requestId": s.RequestID, "kind": s.Kind},
+	}
+}
+
+// PoisonError marks a message that can never be processed: it is
+// dead-lettered with Reason (or, in Functions mode, recorded and completed).
+type PoisonError struct {
+	Reason, Description string
+	// Step is what could be decoded, for recording.
+	Step *Step
+}
+
+func (e *PoisonError) Error() string { return e.Reason + ": " + e.Description }
+
+// Decode parses and validates a message body. Anything that does not
+// parse into a known step is a *PoisonError.
+func Decode(body []byte) (*Step, error) {
+	var s Step
+	if err := json.Unmarshal(body, &s); err != nil {
+		return nil, &PoisonError{Reason: "MalformedBody", Description: "the body is not a JSON step: " + err.Error()}
+	}
+	if s.V != Version {
+		return nil, &PoisonError{Reason: "UnknownVersion", Description: fmt.Sprintf("message schema v=%d; this worker knows v=%d", s.V, Version), Step: &s}
+	}
+	if err := s.validate(); err != nil {
+		return nil, &PoisonError{Reason: "InvalidStep", Description: err.Error(), Step: &s}
+	}
+	return &s, nil
+}
+
+func (s *Step) validate() error {
+	if !dsr.ValidRequestID(s.RequestID) {
+		return fmt.Errorf("requestId %q is not valid", s.RequestID)
+	}
+	switch s.Kind {
+	case KindDiscover, KindExport, KindDelete, KindBarrier:
+	default:
+		return fmt.Errorf("unknown kind %q", s.Kind)
+	}
+	if s.Mode != dsr.Export && s.Mode != dsr.Delete {
+		return fmt.Errorf("unknown mode %q", s.Mode)
+	}
+	if s.Op == "" {
+		return fmt.Errorf("no op key")
+	}
+	if _, err := catalog.NewRef(s.Res, s.Path); err != nil {
+		return fmt.Errorf("resource: %w", err)
+	}
+	if s.Kind == KindDiscover && catalog.Lookup(s.Child) == nil {
+		return fmt.Errorf("unknown child kind %q", s.Child)
+	}
+	if s.Loc != "" {
+		if _, err := catalog.NormalizeLocation(s.Loc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
