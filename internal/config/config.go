@@ -159,7 +159,9 @@ type parser struct {
 	errs   []error
 }
 
-func (p *parser) fail(name string, err error) { p.errs = append(p.errs, fmt.Errorf("%s: %w", name, err)) }
+func (p *parser) fail(name string, err error) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %w", name, err))
+}
 
 func (p *parser) str(name, def string) string {
 	if v := strings.TrimSpace(p.getenv(name)); v != "" {
