@@ -1,0 +1,114 @@
+package sim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// operation is a long-running delete. It completes (and removes its target)
+// on the poll that follows Options.LROPolls "in progress" answers; polls of
+// its Location and of its Azure-AsyncOperation URL count alike.
+type operation struct {
+	id       string
+	sub      string
+	ns       string
+	location string // normalized location of the target
+	kind     string // kind of the target
+	target   string // catalog path of the target
+	polls    int
+	done     bool
+}
+
+// normalizeLocation lower-cases a location and removes its spaces:
+// "East US 2" -> "eastus2".
+func normalizeLocation(loc string) string {
+	return strings.ToLower(strings.ReplaceAll(loc, " ", ""))
+}
+
+// docLocation returns the normalized "location" of an ARM document.
+func docLocation(doc json.RawMessage) string {
+	var d struct {
+		Location string `json:"location"`
+	}
+	_ = json.Unmarshal(doc, &d)
+	return normalizeLocation(d.Location)
+}
+
+// startOperation answers 202 for the delete of it, starting an operation or,
+// when one is already pending for it, repeating that operation's headers.
+func (s *Server) startOperation(r *http.Request, c call, a *armPath, it *item) *response {
+	var op *operation
+	for _, o := range s.ops {
+		if !o.done && key(o.target) == key(it.path) {
+			op = o
+		}
+	}
+	if op == nil {
+		loc := docLocation(it.doc)
+		if loc == "" {
+			loc = "global"
+		}
+		op = &operation{id: newRequestID(), sub: a.sub, ns: a.ns, location: loc, kind: it.kind, target: it.path}
+		s.ops[key(op.id)] = op
+	}
+	resp := empty(http.StatusAccepted)
+	resp.header.Set("Location", s.operationURL(r, c, op, "operationResults"))
+	if a.typ.del == delAsync {
+		resp.header.Set("Azure-AsyncOperation", s.operationURL(r, c, op, "operationStatuses"))
+	}
+	resp.header.Set("Retry-After", "1")
+	return resp
+}
+
+// operationURL is the absolute URL of an operation's result (Location) or
+// status (Azure-AsyncOperation) endpoint.
+func (s *Server) operationURL(r *http.Request, c call, op *operation, what string) string {
+	return s.base(r) + c.prefix + "/subscriptions/" + op.sub + "/providers/" + op.ns +
+		"/locations/" + op.location + "/" + what + "/" + op.id + "?api-version=" + nsAPI[strings.ToLower(op.ns)]
+}
+
+// advance counts one poll of op and reports whether op is complete. The
+// poll that completes op removes its target.
+func (s *Server) advance(op *operation) bool {
+	if op.done {
+		return true
+	}
+	if op.polls < s.opts.LROPolls {
+		op.polls++
+		return false
+	}
+	op.done = true
+	s.removeResource(op.kind, op.target)
+	return true
+}
+
+// pollOperation answers a poll. operationResults (Location): 202 with
+// Location and Retry-After while in progress, then 200 {}. operationStatuses
+// (Azure-AsyncOperation): 200 {"status": "InProgress"}, then
+// {"status": "Succeeded"}. An unknown operation is 404.
+func (s *Server) pollOperation(r *http.Request, c call, a *armPath) *response {
+	op := s.ops[key(a.opID)]
+	if op == nil || !strings.EqualFold(op.sub, a.sub) || !strings.EqualFold(op.ns, a.ns) {
+		return notFound(planeARM, "OperationNotFound", "The operation '"+a.opID+"' was not found.")
+	}
+	done := s.advance(op)
+	if a.opKind == "operationstatuses" {
+		status := "InProgress"
+		if done {
+			status = "Succeeded"
+		}
+		resp := jsonResponse(http.StatusOK, map[string]string{"status": status})
+		if !done {
+			resp.header.Set("Retry-After", "1")
+		}
+		return resp
+	}
+	if done {
+		return rawResponse(http.StatusOK, json.RawMessage("{}"))
+	}
+	resp := empty(http.StatusAccepted)
+	resp.header.Set("Location", s.base(r)+c.prefix+a.path+"?"+r.URL.RawQuery)
+	resp.header.Set("Retry-After", "1")
+	return resp
+}
