@@ -32,8 +32,12 @@ type Ledger struct {
 	store     store.Store
 	container string
 	// Quiet is how long no record may have been written before a request
-	// without markers is declared terminal; it covers listings that are not
-	// atomic snapshots and clock skew between writers and the store.
+	// without markers is declared terminal. A listing is not an atomic
+	// snapshot: a step that finished while the markers were listed may hide
+	// the markers of the steps it started, but it wrote its record then.
+	// Quiet covers the store's timestamp granularity (a second for Azure
+	// Blob's Last-Modified) and clock skew between this process and the
+	// store.
 	Quiet time.Duration
 	now   func() time.Time
 
@@ -43,7 +47,7 @@ type Ledger struct {
 
 // New returns a ledger on s; container is reported in status documents.
 func New(s store.Store, container string) *Ledger {
-	return &Ledger{store: s, container: container, Quiet: 5 * time.Second, now: time.Now, requests: map[string]*dsr.AcceptedRequest{}}
+	return &Ledger{store: s, container: container, Quiet: 3 * time.Second, now: time.Now, requests: map[string]*dsr.AcceptedRequest{}}
 }
 
 // Store returns the underlying store.

@@ -1,0 +1,33 @@
+# amldsr: two commands do all set-up on a fresh machine.
+#   make run    build, start the simulator and the handler in local mode
+#   make test   every test (starts what the tests need)
+GO        ?= go
+BIN       := bin
+TEST_TIMEOUT ?= 12m
+
+.PHONY: all build run test test-short bench vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/handler ./handler
+	$(GO) build -o $(BIN)/mlsim ./tools/mlsim
+
+run: build
+	./scripts/run-local.sh
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l handler internal tools test)" || (echo "gofmt needed:"; gofmt -l handler internal tools test; exit 1)
+
+test: vet
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./test/...
+
+clean:
+	rm -rf $(BIN) dist .run

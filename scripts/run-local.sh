@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# make run: the simulator of Azure ML and amldsr in local mode (embedded
+# queue, results under ./.dsr-data), wired together the way the product
+# talks to Azure: bearer tokens from a managed-identity endpoint, TLS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .run
+rm -f .run/mlsim-url
+LISTEN="${DSR_LISTEN:-127.0.0.1:7071}"
+
+./bin/mlsim -addr 127.0.0.1:0 -ca-out .run/mlsim-ca.pem -url-out .run/mlsim-url >.run/mlsim.log 2>&1 &
+SIM=$!
+trap 'kill "$SIM" 2>/dev/null || true; wait "$SIM" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s .run/mlsim-url ] && break; sleep 0.1; done
+[ -s .run/mlsim-url ] || { echo "the simulator did not start; see .run/mlsim.log" >&2; exit 1; }
+SIM_URL="$(cat .run/mlsim-url)"
+
+export DSR_LISTEN="$LISTEN"
+export DSR_DATA_DIR="${DSR_DATA_DIR:-./.dsr-data}"
+export DSR_ARM_ENDPOINT="$SIM_URL/arm"
+export DSR_MODELMANAGEMENT_ENDPOINT="$SIM_URL/mm/{location}"
+export DSR_EXPERIMENTS_ENDPOINT="$SIM_URL/exp/{location}"
+export IDENTITY_ENDPOINT="$SIM_URL/msi/token"
+export IDENTITY_HEADER="mlsim-identity-secret"
+export SSL_CERT_FILE="$PWD/.run/mlsim-ca.pem"
+export DSR_READS_PER_SECOND="${DSR_READS_PER_SECOND:-200}"
+
+API="http://$LISTEN/api/dsr/requests"
+RG="/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dsr-target"
+ID="$(date +%H%M%S)"
+cat <<BANNER
+
+  amldsr local mode on http://$LISTEN, against the simulator at $SIM_URL
+  (Ctrl-C stops both)
+
+  Export everything in a resource group, with the notifications of one person:
+    curl -s -X POST $API -H 'Content-Type: application/json' \\
+      -d '{"requestId":"export-$ID","operation":"export","targets":["$RG"],"subject":{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}}'
+    curl -s $API/export-$ID            # 202 while running, 200 when done
+    curl -s $API/export-$ID/results    # one result record per operation
+
+  Plan a delete, then delete:
+    curl -s -X POST $API -H 'Content-Type: application/json' \\
+      -d '{"requestId":"plan-$ID","operation":"delete","targets":["$RG"],"dryRun":true}'
+    curl -s -X POST $API -H 'Content-Type: application/json' \\
+      -d '{"requestId":"delete-$ID","operation":"delete","targets":["$RG"]}'
+    curl -s $API/delete-$ID
+
+  Results land in $DSR_DATA_DIR/dsr/requests/<requestId>/ (request.json, results/, export/, summary.json)
+
+BANNER
+./bin/handler

@@ -1,0 +1,111 @@
+package procs
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// IdentityHeader is the X-IDENTITY-HEADER the simulator's token endpoint
+// requires.
+const IdentityHeader = "mlsim-identity-secret"
+
+// Sim is a running simulator.
+type Sim struct {
+	*Proc
+	URL    string // https://127.0.0.1:PORT
+	CAFile string
+	client *http.Client
+}
+
+// StartSim starts the simulator with extra flags.
+func StartSim(t testing.TB, flags ...string) *Sim {
+	t.Helper()
+	dir := t.TempDir()
+	ca, urlFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "url")
+	args := append([]string{"-addr", "127.0.0.1:0", "-ca-out", ca, "-url-out", urlFile}, flags...)
+	p := Start(t, "mlsim", filepath.Join(Binaries(t), "mlsim"), nil, args...)
+	u := WaitFile(t, p, urlFile, 20*time.Second)
+	s := &Sim{Proc: p, URL: u, CAFile: ca, client: TLSClient(t, ca)}
+	return s
+}
+
+// Env is the environment that points amldsr at the simulator.
+func (s *Sim) Env() []string {
+	return []string{
+		"DSR_ARM_ENDPOINT=" + s.URL + "/arm",
+		"DSR_MODELMANAGEMENT_ENDPOINT=" + s.URL + "/mm/{location}",
+		"DSR_EXPERIMENTS_ENDPOINT=" + s.URL + "/exp/{location}",
+		"IDENTITY_ENDPOINT=" + s.URL + "/msi/token",
+		"IDENTITY_HEADER=" + IdentityHeader,
+		"SSL_CERT_FILE=" + s.CAFile,
+	}
+}
+
+// Resource is one entry of /_sim/resources.
+type Resource struct {
+	Kind     string          `json:"kind"`
+	Path     string          `json:"path"`
+	Document json.RawMessage `json:"document"`
+	Content  []byte          `json:"content"`
+}
+
+// Call is one entry of /_sim/log.
+type Call struct {
+	Seq    int64     `json:"seq"`
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query"`
+	Status int       `json:"status"`
+	Fault  bool      `json:"fault"`
+}
+
+// Resources lists what the simulator holds now.
+func (s *Sim) Resources(t testing.TB) []Resource {
+	var out []Resource
+	s.getJSON(t, "/_sim/resources", &out)
+	return out
+}
+
+// Log returns every authenticated call so far.
+func (s *Sim) Log(t testing.TB) []Call {
+	var out []Call
+	s.getJSON(t, "/_sim/log", &out)
+	return out
+}
+
+// SetFaults changes fault injection.
+func (s *Sim) SetFaults(t testing.TB, p429, p503 float64) {
+	t.Helper()
+	body := fmt.Sprintf(`{"p429":%g,"p503":%g}`, p429, p503)
+	resp, err := s.client.Post(s.URL+"/_sim/faults", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("set faults: %d", resp.StatusCode)
+	}
+}
+
+func (s *Sim) getJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	resp, err := s.client.Get(s.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}

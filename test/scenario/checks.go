@@ -1,0 +1,166 @@
+package scenario
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"amldsr/test/procs"
+)
+
+func hash(b []byte) []byte { h := sha256.Sum256(b); return h[:8] }
+
+// deletable kinds are deleted with a DELETE of their own; export-only ones
+// are recorded as skipped; the rest go with their project.
+var deletable = map[string]bool{
+	"mm.account": true, "mm.model": true, "mm.manifest": true, "mm.service": true, "mm.image": true,
+	"exp.account": true, "exp.workspace": true, "exp.project": true,
+}
+var exportOnly = map[string]bool{"mls.workspace": true, "mls.compute": true, "mlc.cluster": true}
+
+func countDeletes(log []procs.Call) int {
+	n := 0
+	for _, c := range log {
+		if c.Method == http.MethodDelete {
+			n++
+		}
+	}
+	return n
+}
+
+// outcomes keys each record by operation and resource. Only discover
+// records may share a resource (one per page of a list); every other
+// operation has exactly one record.
+func outcomes(t *testing.T, e Env, id, tag string) map[string]string {
+	recs := e.API.Results(t, id)
+	out := map[string]string{}
+	for _, r := range recs {
+		k := tag + " " + r.Operation + " " + r.Kind + " " + r.Resource
+		if prev, dup := out[k]; dup {
+			if r.Operation != "discover" {
+				t.Errorf("two records for %s: %s and %s", k, prev, r.Outcome)
+			}
+			out[k] = prev + "," + r.Outcome
+			continue
+		}
+		out[k] = r.Outcome
+	}
+	return out
+}
+
+// checkPlan: a dry run plans every deletable resource of the target (those
+// it can reach: children of a project go with it) and skips export-only
+// ones.
+func checkPlan(t *testing.T, e Env, id string, before []procs.Resource) {
+	byResource := deleteRecords(t, e, id)
+	for _, r := range inRG(before, TargetRG) {
+		switch {
+		case deletable[r.Kind] && byResource[r.Path] != "planned":
+			t.Errorf("dry run: %s %s is %q, want planned", r.Kind, r.Path, byResource[r.Path])
+		case exportOnly[r.Kind] && byResource[r.Path] != "skipped":
+			t.Errorf("dry run: %s %s is %q, want skipped", r.Kind, r.Path, byResource[r.Path])
+		}
+	}
+}
+
+func deleteRecords(t *testing.T, e Env, id string) map[string]string {
+	out := map[string]string{}
+	for _, r := range e.API.Results(t, id) {
+		if r.Operation == "delete" {
+			out[r.Resource] = r.Outcome
+		}
+	}
+	return out
+}
+
+// checkDelete: nothing deletable of the target is left, the other resource
+// group is untouched, every DELETE came after its children's, and every
+// deleted resource has its succeeded record.
+func checkDelete(t *testing.T, e Env, id string, before []procs.Resource) {
+	after := e.Sim.Resources(t)
+	for _, r := range inRG(after, TargetRG) {
+		if !exportOnly[r.Kind] {
+			t.Errorf("still in the simulator after the delete: %s %s", r.Kind, r.Path)
+		}
+	}
+	if a, b := len(inRG(after, OtherRG)), len(inRG(before, OtherRG)); a != b {
+		t.Errorf("the other resource group went from %d to %d resources", b, a)
+	}
+	recs := deleteRecords(t, e, id)
+	for _, r := range inRG(before, TargetRG) {
+		switch {
+		case deletable[r.Kind] && recs[r.Path] != "succeeded":
+			t.Errorf("%s %s: delete record %q, want succeeded", r.Kind, r.Path, recs[r.Path])
+		case exportOnly[r.Kind] && recs[r.Path] != "skipped":
+			t.Errorf("%s %s: delete record %q, want skipped", r.Kind, r.Path, recs[r.Path])
+		}
+	}
+	checkOrder(t, e.Sim.Log(t), before)
+}
+
+// checkOrder reads the simulator's log: the successful DELETE of every
+// resource comes after the successful DELETEs of everything below it, and
+// model-management documents go services, images, manifests, models.
+func checkOrder(t *testing.T, log []procs.Call, before []procs.Resource) {
+	deleted := map[string]int64{} // lower-cased path -> seq of its successful DELETE
+	for _, c := range log {
+		if c.Method != http.MethodDelete || c.Fault || c.Status/100 != 2 || c.Status == 204 {
+			continue
+		}
+		p := strings.ToLower(c.Path)
+		if _, dup := deleted[p]; dup {
+			t.Errorf("%s deleted twice", c.Path)
+		}
+		deleted[p] = c.Seq
+	}
+	rank := map[string]int{"mm.service": 0, "mm.image": 1, "mm.manifest": 2, "mm.model": 3}
+	last := map[int]int64{}
+	first := map[int]int64{}
+	for _, r := range inRG(before, TargetRG) {
+		if !deletable[r.Kind] {
+			continue
+		}
+		seq, ok := deleted[strings.ToLower(r.Path)]
+		if !ok {
+			t.Errorf("no successful DELETE of %s %s in the simulator's log", r.Kind, r.Path)
+			continue
+		}
+		if g, ok := rank[r.Kind]; ok {
+			last[g] = max(last[g], seq)
+			if first[g] == 0 || seq < first[g] {
+				first[g] = seq
+			}
+		}
+		for _, c := range inRG(before, TargetRG) {
+			if !deletable[c.Kind] || c.Path == r.Path || !below(c, r) {
+				continue
+			}
+			if cs := deleted[strings.ToLower(c.Path)]; cs > seq {
+				t.Errorf("%s deleted (seq %d) before its child %s (seq %d)", r.Path, seq, c.Path, cs)
+			}
+		}
+	}
+	for g := 1; g <= 3; g++ {
+		if first[g] != 0 && last[g-1] > first[g] {
+			t.Errorf("model management delete order broken: group %d started (seq %d) before group %d ended (seq %d)", g, first[g], g-1, last[g-1])
+		}
+	}
+}
+
+// below reports whether c lives under r: an ARM child path, or a model
+// management document of account r.
+func below(c, r procs.Resource) bool {
+	if strings.HasPrefix(strings.ToLower(c.Path), strings.ToLower(r.Path)+"/") {
+		return true
+	}
+	if r.Kind != "mm.account" || !strings.HasPrefix(c.Kind, "mm.") {
+		return false
+	}
+	// /subscriptions/s/resourceGroups/g/providers/Microsoft.MachineLearningModelManagement/accounts/a
+	// owns /api/subscriptions/s/resourceGroups/g/accounts/a/...
+	segs := strings.Split(r.Path, "/")
+	prefix := fmt.Sprintf("/api/subscriptions/%s/resourceGroups/%s/accounts/%s/", segs[2], segs[4], segs[8])
+	return strings.HasPrefix(strings.ToLower(c.Path), strings.ToLower(prefix))
+}
