@@ -27,6 +27,11 @@ const (
 	SubjectOID   = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 )
 
+// ExportBody is the request body of the scenario's export.
+func ExportBody(id string) string {
+	return fmt.Sprintf(`{"requestId":%q,"operation":"export","targets":[%q],"subject":{"objectId":%q}}`, id, TargetID, SubjectOID)
+}
+
 // TargetID is the resource-group target of the scenario.
 var TargetID = "/subscriptions/" + Subscription + "/resourceGroups/" + TargetRG
 
@@ -59,8 +64,7 @@ func Run(t *testing.T, e Env, tag string) Fingerprint {
 
 	start := time.Now()
 	exportID := "export-" + tag
-	st := e.API.Poll(t, e.API.Submit(t, fmt.Sprintf(`{"requestId":%q,"operation":"export","targets":[%q],"subject":{"objectId":%q}}`,
-		exportID, TargetID, SubjectOID)), e.Timeout)
+	st := e.API.Poll(t, e.API.Submit(t, ExportBody(exportID)), e.Timeout)
 	fp.Durations["export"] = time.Since(start)
 	fp.Counts["export"] = st
 	if st.State != "succeeded" || st.Counts.Failed != 0 || st.Counts.Pending != 0 {
@@ -136,6 +140,13 @@ func contentBlob(p string) string {
 	rest := p[i+len(marker):]
 	run, artifact, _ := strings.Cut(rest, "/")
 	return strings.TrimPrefix(p[:i], "/") + "/artifacts/origins/ExperimentRun/containers/" + run + "/content/" + artifact
+}
+
+// CheckExport checks the bundle of export request id against the
+// resources the simulator held before (see expectedExport) and returns its
+// fingerprint.
+func CheckExport(t *testing.T, e Env, id string, before []procs.Resource) map[string]string {
+	return checkExport(t, e, id, before)
 }
 
 func checkExport(t *testing.T, e Env, id string, before []procs.Resource) map[string]string {
