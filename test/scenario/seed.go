@@ -48,9 +48,9 @@ type Env struct {
 
 // Fingerprint is what two runs of the scenario must agree on.
 type Fingerprint struct {
-	Bundle   map[string]string // blob (relative to export/) -> sha of content
-	Outcomes map[string]string // op key of each record -> operation/outcome/resource
-	Counts   map[string]procs.Status
+	Bundle    map[string]string // blob (relative to export/) -> sha of content
+	Outcomes  map[string]string // op key of each record -> operation/outcome/resource
+	Counts    map[string]procs.Status
 	Durations map[string]time.Duration
 }
 

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != Local || c.Listen != "127.0.0.1:7071" || c.Queue != "dsr-work" || c.DataDir != "./.dsr-data" || c.Container != "dsr" ||
+		c.Endpoints.ARM != "https://management.azure.com" || c.TokenScope != "https://management.core.windows.net//.default" ||
+		c.RedriveAfter != 30*time.Minute || c.SweepSchedule != "0 */5 * * * *" {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestModes(t *testing.T) {
+	sb := map[string]string{"ServiceBusConnection__fullyQualifiedNamespace": "ns.servicebus.windows.net", "DSR_STORAGE_URL": "https://a.blob.core.windows.net"}
+	sb["FUNCTIONS_CUSTOMHANDLER_PORT"] = "40123"
+	if c, err := Load(env(sb), nil); err != nil || c.Mode != Functions {
+		t.Fatalf("functions: %v %v", c.Mode, err)
+	}
+	delete(sb, "FUNCTIONS_CUSTOMHANDLER_PORT")
+	if c, err := Load(env(sb), []string{"worker"}); err != nil || c.Mode != Worker {
+		t.Fatalf("worker: %v %v", c.Mode, err)
+	}
+}
+
+func TestErrorsNameTheVariable(t *testing.T) {
+	for name, kv := range map[string]map[string]string{
+		"DSR_ARM_ENDPOINT":             {"DSR_ARM_ENDPOINT": "http://management.azure.com"},
+		"DSR_MODELMANAGEMENT_ENDPOINT": {"DSR_MODELMANAGEMENT_ENDPOINT": "https://mm.example"},
+		"FUNCTIONS_CUSTOMHANDLER_PORT": {"FUNCTIONS_CUSTOMHANDLER_PORT": "http"},
+		"DSR_LISTEN":                   {"DSR_LISTEN": "7071"},
+		"DSR_CONCURRENCY":              {"DSR_CONCURRENCY": "0"},
+		"DSR_REDRIVE_AFTER":            {"DSR_REDRIVE_AFTER": "soon"},
+		"DSR_TOKEN_SCOPE":              {"DSR_TOKEN_SCOPE": "https://management.azure.com/"},
+		"DSR_ALLOWED_SCOPES":           {"DSR_ALLOWED_SCOPES": "/subscriptions/s,rg"},
+		"DSR_CONTAINER":                {"DSR_CONTAINER": "DSR"},
+		"DSR_LOG_LEVEL":                {"DSR_LOG_LEVEL": "loud"},
+		"DSR_STORAGE_URL":              {"DSR_STORAGE_URL": "https://a", "DSR_STORAGE_CONNECTION_STRING": "x"},
+		"ServiceBusConnection":         {"ServiceBusConnection": "x", "ServiceBusConnection__fullyQualifiedNamespace": "y"},
+		"arguments":                    {"": ""},
+	} {
+		args := []string(nil)
+		if name == "arguments" {
+			args = []string{"serve"}
+		}
+		_, err := Load(env(kv), args)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	_, err := Load(env(map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "40123"}), nil)
+	if err == nil || !strings.Contains(err.Error(), "Service Bus") {
+		t.Errorf("functions mode without Service Bus: %v", err)
+	}
+}

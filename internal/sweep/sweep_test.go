@@ -1,0 +1,109 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"amldsr/internal/dsr"
+	"amldsr/internal/ledger"
+	"amldsr/internal/queue"
+	"amldsr/internal/queue/memory"
+	"amldsr/internal/store/dir"
+	"amldsr/internal/worker"
+)
+
+const target = "/subscriptions/s1/resourceGroups/rg-1"
+
+func setup(t *testing.T) (*Sweeper, *memory.Queue) {
+	t.Helper()
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(st, "dsr")
+	l.Quiet = time.Millisecond
+	l.Accept(context.Background(), dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Export, Targets: []string{target}, Match: dsr.MatchAll},
+		AcceptedAt: time.Now().Add(-time.Hour).UTC()})
+	q := memory.New(memory.Options{LockDuration: time.Second})
+	return &Sweeper{Ledger: l, Queue: q, DeadLetters: q.DeadLetterReceiver(), RedriveAfter: time.Minute,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, q
+}
+
+func step(op string) worker.Step {
+	return worker.Step{V: 1, Kind: worker.KindExport, RequestID: "r1", Op: op, Mode: dsr.Export, Res: "arm.resourcegroup", Path: target}
+}
+
+func TestDeadLettersBecomeFailedRecords(t *testing.T) {
+	s, q := setup(t)
+	ctx := context.Background()
+	worker.Spawn(ctx, s.Ledger, q, time.Time{}, step("op-1"))
+	ds, _ := q.Receiver().Receive(ctx, 1)
+	q.Receiver().DeadLetter(ctx, ds[0], "MaxDeliveryCountExceeded", "failed 10 times")
+	q.Send(ctx, queue.Message{ID: "junk", Body: []byte("not json")})
+	junk, _ := q.Receiver().Receive(ctx, 1)
+	q.Receiver().DeadLetter(ctx, junk[0], "MalformedBody", "x")
+	rep, err := s.Sweep(ctx, false)
+	// Nothing pending and one failed record afterwards: the same sweep
+	// finalizes the request.
+	if err != nil || rep.DeadLettered != 2 || rep.Finalized != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	rec, err := s.Ledger.ReadRecord(ctx, "r1", "op-1")
+	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "MaxDeliveryCountExceeded" {
+		t.Fatalf("record %+v %v", rec, err)
+	}
+	if m, _ := s.Ledger.Pending(ctx, "r1"); len(m) != 0 {
+		t.Fatalf("marker left: %+v", m)
+	}
+	if _, dead := q.Len(); dead != 0 {
+		t.Fatalf("%d dead letters left", dead)
+	}
+	st, _ := s.Ledger.Status(ctx, "r1")
+	if st.State != dsr.StateFailed || len(st.Errors) != 1 {
+		t.Fatalf("%+v", st)
+	}
+}
+
+func TestLostMessagesAreRedriven(t *testing.T) {
+	s, q := setup(t)
+	ctx := context.Background()
+	old := step("old")
+	msg := old.Message()
+	s.Ledger.Pend(ctx, "r1",
+		ledger.Marker{OpKey: "old", MessageID: msg.ID, Body: msg.Body, WrittenAt: time.Now().Add(-2 * time.Minute)},
+		ledger.Marker{OpKey: "fresh", MessageID: "m2", Body: msg.Body, WrittenAt: time.Now()},
+		ledger.Marker{OpKey: "scheduled", MessageID: "m3", Body: msg.Body, WrittenAt: time.Now().Add(-2 * time.Minute), NotBefore: time.Now().Add(time.Hour)})
+	rep, err := s.Sweep(ctx, false)
+	if err != nil || rep.Redriven != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	ds, _ := q.Receiver().Receive(ctx, 5)
+	if len(ds) != 1 || ds[0].ID != msg.ID {
+		t.Fatalf("sent %d messages", len(ds))
+	}
+	var got worker.Step
+	json.Unmarshal(ds[0].Body, &got)
+	if got.Op != "old" {
+		t.Fatalf("re-drove %s", got.Op)
+	}
+	// At start-up with an empty embedded queue, everything goes again.
+	rep, _ = s.Sweep(ctx, true)
+	if rep.Redriven != 3 {
+		t.Fatalf("redrive all: %+v", rep)
+	}
+}
+
+func TestAFanOutThatNeverHappenedIsRedriven(t *testing.T) {
+	s, q := setup(t)
+	rep, err := s.Sweep(context.Background(), false)
+	if err != nil || rep.Redriven != 1 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	if active, _ := q.Len(); active != 1 {
+		t.Fatalf("%d messages", active)
+	}
+}
