@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"amldsr/internal/dsr"
+	"amldsr/internal/store"
 	"amldsr/internal/store/dir"
 )
 
@@ -59,8 +60,8 @@ func TestStatusFollowsTheWork(t *testing.T) {
 	if st.State != dsr.StateSucceeded || st.CompletedAt == nil || st.Counts.Succeeded != 3 || st.Counts.Pending != 0 {
 		t.Fatalf("done: %+v", st)
 	}
-	if err := l.Finalize(ctx, st); err != nil {
-		t.Fatal(err)
+	if _, err := store.ReadAll(ctx, l.Store(), dsr.SummaryBlob("r1")); err != nil {
+		t.Fatalf("no summary.json after a terminal status: %v", err)
 	}
 	// The summary stands: a stray late record does not change it.
 	l.Record(ctx, "late", dsr.Record{RequestID: "r1", Outcome: dsr.Failed})

@@ -63,6 +63,11 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	if st.State.Terminal() {
 		done := st.UpdatedAt
 		st.CompletedAt = &done
+		// The first reader to see the end writes summary.json; the sweep
+		// does it for requests nobody asks about.
+		if err := l.Finalize(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	return st, nil
 }

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -163,4 +164,59 @@ func below(c, r procs.Resource) bool {
 	segs := strings.Split(r.Path, "/")
 	prefix := fmt.Sprintf("/api/subscriptions/%s/resourceGroups/%s/accounts/%s/", segs[2], segs[4], segs[8])
 	return strings.HasPrefix(strings.ToLower(c.Path), strings.ToLower(prefix))
+}
+
+// checkSummary: a finished request has its summary.json with the final
+// state.
+func checkSummary(t *testing.T, e Env, id, state string) {
+	blobs := e.Bundle(t, "requests/"+id+"/")
+	var sum struct {
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal(blobs["summary.json"], &sum); err != nil || sum.State != state {
+		t.Errorf("%s: summary.json %q (%v), want state %s", id, blobs["summary.json"], err, state)
+	}
+	if _, ok := blobs["request.json"]; !ok {
+		t.Errorf("%s: no request.json", id)
+	}
+}
+
+// checkProjectWithoutSubject exports one project with no subject: the
+// data planes are reached through the account's location, the project's
+// documents are all there, and the per-user notifications are skipped with
+// the reason.
+func checkProjectWithoutSubject(t *testing.T, e Env, id string, before []procs.Resource) {
+	var project string
+	for _, r := range inRG(before, TargetRG) {
+		if r.Kind == "exp.project" {
+			project = r.Path
+			break
+		}
+	}
+	st := e.API.Poll(t, e.API.Submit(t, fmt.Sprintf(`{"requestId":%q,"operation":"export","targets":[%q]}`, id, project)), e.Timeout)
+	if st.State != "succeeded" || st.Counts.Skipped != 1 {
+		t.Fatalf("export of one project without a subject: %v", st)
+	}
+	skipped := false
+	for _, r := range e.API.Results(t, id) {
+		if r.Outcome == "skipped" {
+			skipped = r.Kind == "exp.notification" && r.Error != nil && r.Error.Code == "SubjectObjectIdRequired"
+		}
+	}
+	if !skipped {
+		t.Error("the notifications listing was not recorded as skipped for want of subject.objectId")
+	}
+	bundle := e.Bundle(t, "requests/"+id+"/export/")
+	runs := 0
+	for name := range bundle {
+		if strings.Contains(name, "/notification/") || strings.HasPrefix(name, "notification/") {
+			t.Errorf("a notification was exported without a subject: %s", name)
+		}
+		if strings.Contains(name, "/runs/") && strings.Count(name[strings.Index(name, "/runs/"):], "/") == 2 {
+			runs++
+		}
+	}
+	if runs == 0 || bundle[strings.TrimPrefix(project, "/")+".json"] == nil {
+		t.Errorf("the project's export holds %d runs and project document %v", runs, bundle[strings.TrimPrefix(project, "/")+".json"] != nil)
+	}
 }

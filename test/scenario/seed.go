@@ -72,6 +72,8 @@ func Run(t *testing.T, e Env, tag string) Fingerprint {
 	}
 	fp.Bundle = checkExport(t, e, exportID, before)
 	fp.Outcomes = outcomes(t, e, exportID, "export")
+	checkSummary(t, e, exportID, "succeeded")
+	checkProjectWithoutSubject(t, e, "project-"+tag, before)
 
 	planID := "plan-" + tag
 	deletesBefore := countDeletes(e.Sim.Log(t))
@@ -84,6 +86,7 @@ func Run(t *testing.T, e Env, tag string) Fingerprint {
 		t.Fatalf("the dry run sent %d DELETEs", n-deletesBefore)
 	}
 	checkPlan(t, e, planID, before)
+	checkSummary(t, e, planID, "succeeded")
 	for k, v := range outcomes(t, e, planID, "plan") {
 		fp.Outcomes[k] = v
 	}
@@ -97,6 +100,7 @@ func Run(t *testing.T, e Env, tag string) Fingerprint {
 		t.Fatalf("delete: %v", st)
 	}
 	checkDelete(t, e, deleteID, before)
+	checkSummary(t, e, deleteID, "succeeded")
 	for k, v := range outcomes(t, e, deleteID, "delete") {
 		fp.Outcomes[k] = v
 	}
