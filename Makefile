@@ -5,7 +5,9 @@ GO        ?= go
 BIN       := bin
 TEST_TIMEOUT ?= 12m
 
-.PHONY: all build run test test-short bench vet clean
+DIST      ?= dist
+
+.PHONY: all build run test test-short bench vet clean package
 
 all: build
 
@@ -28,6 +30,12 @@ test-short:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./test/...
+
+# The Functions app: a static linux/amd64 binary, host.json and the function
+# folders staged side by side as the host reads them, zipped for zip deploy.
+package:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/handler ./handler
+	$(GO) run ./tools/pack -root . -bin $(DIST)/handler -stage $(DIST)/app -zip $(DIST)/amldsr.zip
 
 clean:
 	rm -rf $(BIN) dist .run
