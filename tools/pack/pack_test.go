@@ -52,7 +52,7 @@ func TestMakePackage(t *testing.T) {
 	}
 	var host struct {
 		CustomHandler struct {
-			Description struct{ DefaultExecutablePath string }
+			Description                 struct{ DefaultExecutablePath string }
 			EnableForwardingHttpRequest bool
 		}
 	}
