@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -14,10 +13,12 @@ import (
 
 func serve(ctx context.Context, cfg config.Config, a *app) error {
 	switch cfg.Mode {
-	case config.Local:
-		return serveLocal(ctx, cfg, a)
+	case config.Functions:
+		return serveFunctions(ctx, cfg, a)
+	case config.Worker:
+		return serveWorker(ctx, cfg, a)
 	default:
-		return fmt.Errorf("%s mode is not available in this build", cfg.Mode)
+		return serveLocal(ctx, cfg, a)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"amldsr/internal/api"
 	"amldsr/internal/azureapi"
@@ -16,8 +18,10 @@ import (
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue"
 	"amldsr/internal/queue/memory"
+	"amldsr/internal/queue/servicebus"
 	"amldsr/internal/runner"
 	"amldsr/internal/store"
+	"amldsr/internal/store/blob"
 	"amldsr/internal/store/dir"
 	"amldsr/internal/sweep"
 	"amldsr/internal/worker"
@@ -50,11 +54,11 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, cred)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	sender, receiver, deadLetters, embedded, err := openQueue(ctx, cfg)
+	sender, receiver, deadLetters, embedded, err := openQueue(cfg, cred)
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
@@ -83,19 +87,64 @@ func credential(cfg config.Config) (azcore.TokenCredential, error) {
 	return azidentity.NewManagedIdentityCredential(opts)
 }
 
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	if cfg.HasStorage() {
-		return nil, fmt.Errorf("Azure Blob storage is not wired yet")
+// openStore: Blob Storage with managed identity (DSR_STORAGE_URL) or a
+// connection string; local files otherwise. The container is created when
+// missing only in local mode and with a connection string (emulators and
+// development): in Azure it is provisioned, and the app's identity needs
+// data-plane roles only.
+func openStore(ctx context.Context, cfg config.Config, cred azcore.TokenCredential) (store.Store, error) {
+	if !cfg.HasStorage() {
+		return dir.Open(cfg.DataDir, cfg.Container)
 	}
-	return dir.Open(cfg.DataDir, cfg.Container)
+	var c *container.Client
+	var err error
+	if cfg.StorageURL != "" {
+		c, err = blob.NewContainerClient(cfg.StorageURL, cfg.Container, cred)
+	} else {
+		c, err = blob.NewContainerClientFromConnectionString(cfg.StorageConnectionString, cfg.Container)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Mode == config.Local || cfg.StorageConnectionString != "" {
+		if err := blob.EnsureContainer(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return blob.New(c), nil
 }
 
-func openQueue(ctx context.Context, cfg config.Config) (queue.Sender, queue.Receiver, queue.Receiver, bool, error) {
-	if cfg.HasServiceBus() {
-		return nil, nil, nil, false, fmt.Errorf("Service Bus is not wired yet")
+// openQueue: Service Bus with managed identity
+// (ServiceBusConnection__fullyQualifiedNamespace, the setting the trigger
+// reads too) or a connection string; the embedded queue otherwise.
+func openQueue(cfg config.Config, cred azcore.TokenCredential) (queue.Sender, queue.Receiver, queue.Receiver, bool, error) {
+	if !cfg.HasServiceBus() {
+		q := memory.New(memory.Options{LockDuration: cfg.LockDuration})
+		return q, q.Receiver(), q.DeadLetterReceiver(), true, nil
 	}
-	q := memory.New(memory.Options{LockDuration: cfg.LockDuration})
-	return q, q.Receiver(), q.DeadLetterReceiver(), true, nil
+	var client *azservicebus.Client
+	var err error
+	if cfg.ServiceBusNamespace != "" {
+		client, err = servicebus.NewClient(cfg.ServiceBusNamespace, cred)
+	} else {
+		client, err = servicebus.NewClientFromConnectionString(cfg.ServiceBusConnectionString)
+	}
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	sender, err := servicebus.NewSender(client, cfg.Queue)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	receiver, err := servicebus.NewReceiver(client, cfg.Queue)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	dead, err := servicebus.NewDeadLetterReceiver(client, cfg.Queue)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	return sender, receiver, dead, false, nil
 }
 
 func newRunner(cfg config.Config, a *app) *runner.Runner {

@@ -97,22 +97,7 @@ func (b *lockedBuffer) String() string {
 // stops it when the test ends. Its output is shown if the test failed.
 func Start(t testing.TB, name, bin string, env []string, args ...string) *Proc {
 	t.Helper()
-	p := &Proc{Name: name, log: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.Stop(10 * time.Second)
-		if t.Failed() {
-			t.Logf("---- %s output (last 6000 bytes) ----\n%s", name, tail(p.log.String(), 6000))
-		}
-	})
-	return p
+	return StartIn(t, name, bin, "", env, args...)
 }
 
 func tail(s string, n int) string {
@@ -200,4 +185,26 @@ func WaitFile(t testing.TB, p *Proc, path string, timeout time.Duration) string 
 	}
 	t.Fatalf("%s did not write %s within %v", p.Name, path, timeout)
 	return ""
+}
+
+// StartIn is Start with a working directory.
+func StartIn(t testing.TB, name, bin, dir string, env []string, args ...string) *Proc {
+	t.Helper()
+	p := &Proc{Name: name, log: &lockedBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Dir = dir
+	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.Stop(10 * time.Second)
+		if t.Failed() {
+			t.Logf("---- %s output (last 6000 bytes) ----\n%s", name, tail(p.log.String(), 6000))
+		}
+	})
+	return p
 }

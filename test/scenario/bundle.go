@@ -1,10 +1,14 @@
 package scenario
 
 import (
+	"context"
 	"io/fs"
+	"strings"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"amldsr/internal/store"
 )
 
 // DirBundle reads blobs from a local store under dataDir/container.
@@ -23,6 +27,27 @@ func DirBundle(dataDir, container string) func(t testing.TB, prefix string) map[
 			}
 			rel, _ := filepath.Rel(root, p)
 			out[filepath.ToSlash(rel)] = b
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("reading the bundle: %v", err)
+		}
+		return out
+	}
+}
+
+// StoreBundle reads blobs through a store adapter (Azurite in the tests).
+func StoreBundle(s store.Store) func(t testing.TB, prefix string) map[string][]byte {
+	return func(t testing.TB, prefix string) map[string][]byte {
+		t.Helper()
+		out := map[string][]byte{}
+		ctx := context.Background()
+		err := store.Walk(ctx, s, prefix, func(info store.Info) error {
+			b, err := store.ReadAll(ctx, s, info.Key)
+			if err != nil {
+				return err
+			}
+			out[strings.TrimPrefix(info.Key, prefix)] = b
 			return nil
 		})
 		if err != nil {
