@@ -44,8 +44,8 @@ func TestFunctionsModeContract(t *testing.T) {
 		ApplicationProperties: map[string]any{"requestId": "contract-1", "kind": "export"}}
 	for _, c := range []struct {
 		name, fn string
-		body       []byte
-		status     int
+		body     []byte
+		status   int
 	}{
 		{"readiness", "", nil, 200},
 		{"poison message", "ProcessStep", fakehost.ServiceBusEnvelope("ProcessStep", "msg", poison), 200},

@@ -46,7 +46,7 @@ type Host struct {
 	mu      sync.Mutex
 	proc    *procs.Proc
 	port    int
-	started int // handler starts
+	started int           // handler starts
 	ready   chan struct{} // closed while the current handler is ready
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
@@ -226,4 +226,3 @@ func newGUID() string {
 	f.Close()
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
-

@@ -39,7 +39,7 @@ func TimerEnvelope(fn, binding string, useMonitor bool, last, next time.Time) []
 		}
 	}
 	b, _ := json.Marshal(map[string]any{
-		"Data": map[string]any{binding: map[string]any{"Schedule": map[string]any{"AdjustForDST": true}, "ScheduleStatus": status, "IsPastDue": false}},
+		"Data":     map[string]any{binding: map[string]any{"Schedule": map[string]any{"AdjustForDST": true}, "ScheduleStatus": status, "IsPastDue": false}},
 		"Metadata": map[string]any{"sys": map[string]any{"MethodName": fn, "UtcNow": time.Now().UTC().Format(time.RFC3339Nano), "RandGuid": newGUID()}},
 	})
 	return b

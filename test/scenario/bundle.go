@@ -3,9 +3,9 @@ package scenario
 import (
 	"context"
 	"io/fs"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"amldsr/internal/store"
