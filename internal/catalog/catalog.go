@@ -69,6 +69,14 @@ const (
 	// PerUser: the collection is listed per user (notifications), so every
 	// item belongs to the subject whose objectId is in its path.
 	PerUser
+	// SystemData: the item's systemData names its creator (today's ARM
+	// resources); model versions also belong to whoever created the job
+	// named in properties.jobName.
+	SystemData
+	// ComputeUser: a compute instance belongs to its assigned user and to
+	// its creator (properties.properties.personalComputeInstanceSettings
+	// and createdBy), and to the creator in systemData.
+	ComputeUser
 )
 
 // Kind is one row of the catalog.
@@ -117,6 +125,18 @@ type Kind struct {
 	NeedsObjectID bool
 	// Owner attributes items to a subject.
 	Owner Owner
+	// Shared marks kinds that are shared context under match "subject":
+	// exported so the subject's items can be understood, never deleted.
+	Shared bool
+	// ListQuery is sent with the first page of a list (listViewType=All,
+	// so archived items are not missed).
+	ListQuery map[string]string
+	// DeleteQuery is sent with DELETE (forceToPurge=true: a data-subject
+	// delete is permanent, not a 14-day soft delete).
+	DeleteQuery map[string]string
+	// Redact names JSON paths removed from documents before they are
+	// written (credentials of datastores and connections).
+	Redact []string
 	// Children are the kinds listed under an item when it is exported.
 	Children []string
 	Delete   DeleteMode
@@ -125,6 +145,10 @@ type Kind struct {
 	DeleteOrder [][]string
 	// AsyncDelete marks deletes that may answer 202 and be polled.
 	AsyncDelete bool
+	// SupersededBy names the row that serves this kind's resources today;
+	// a superseded row is kept for its URLs but never discovered or
+	// targeted.
+	SupersededBy string
 }
 
 // Fetches reports whether each listed item is fetched with its own GET.

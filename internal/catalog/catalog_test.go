@@ -17,7 +17,7 @@ func TestParseTarget(t *testing.T) {
 		{s + "/resourceGroups/rg/providers/Microsoft.MachineLearningModelManagement/accounts/a", "mm.account", ""},
 		{s + "/resourceGroups/rg/providers/microsoft.machinelearningexperimentation/ACCOUNTS/a/workspaces/w/projects/p(1)", "exp.project",
 			s + "/resourceGroups/rg/providers/Microsoft.MachineLearningExperimentation/accounts/a/workspaces/w/projects/p(1)"},
-		{s + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws", "mls.workspace", ""},
+		{s + "/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws", "aml.workspace", ""},
 		{s + "/resourceGroups/rg/providers/Microsoft.MachineLearningCompute/operationalizationClusters/c", "mlc.cluster",
 			s + "/resourcegroups/rg/providers/Microsoft.MachineLearningCompute/operationalizationClusters/c"},
 	} {

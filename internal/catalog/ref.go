@@ -7,19 +7,25 @@ import (
 	"strings"
 )
 
-var byName = func() map[string]*Kind {
-	m := make(map[string]*Kind, len(seedRows))
-	for _, k := range seedRows {
-		m[k.Name] = k
-	}
-	return m
-}()
+var (
+	rows   = append(append([]*Kind{}, seedRows...), currentRows()...)
+	byName = func() map[string]*Kind {
+		m := make(map[string]*Kind, len(rows))
+		for _, k := range rows {
+			if m[k.Name] != nil {
+				panic("catalog: two rows named " + k.Name)
+			}
+			m[k.Name] = k
+		}
+		return m
+	}()
+)
 
 // Lookup returns the kind called name, or nil.
 func Lookup(name string) *Kind { return byName[name] }
 
 // Kinds returns every row of the catalog.
-func Kinds() []*Kind { return seedRows }
+func Kinds() []*Kind { return rows }
 
 // Ref is one resource (or scope) of a kind: its catalog path and the
 // parameters parsed from it.
@@ -57,8 +63,8 @@ func ParseTarget(id string) (Ref, error) {
 	if !strings.HasPrefix(strings.ToLower(id), "/subscriptions/") {
 		return Ref{}, fmt.Errorf("%q is not an absolute ARM resource id (it must start with /subscriptions/)", id)
 	}
-	for _, k := range seedRows {
-		if k.Host != ARM {
+	for _, k := range rows {
+		if k.Host != ARM || k.SupersededBy != "" {
 			continue
 		}
 		params, err := k.Path.Match(id)

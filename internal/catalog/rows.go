@@ -33,7 +33,7 @@ var seedRows = []*Kind{
 		Children: []string{"arm.resourcegroup"}},
 	{Name: "arm.resourcegroup", Role: Scope, Host: ARM, Path: rg,
 		List: sub + "/resourcegroups", APIVersion: apiResources, Key: "id",
-		Children: []string{"mm.account", "exp.account", "mls.workspace", "mlc.cluster"}},
+		Children: []string{"mm.account", "exp.account", "aml.workspace", "mlc.cluster"}},
 
 	// Model management: the hosting account on ARM, its documents on the
 	// regional data plane. Services use images, images use manifests,
@@ -89,11 +89,12 @@ var seedRows = []*Kind{
 		Shape: ShapeContinuation, TokenParam: "$continuationtoken", Key: "id", WriteItems: true,
 		NeedsObjectID: true, Owner: PerUser, Delete: ViaParent},
 
-	// Compute: export only in the seed.
-	{Name: "mls.workspace", Host: ARM, Path: mlsW + "/{workspaceName}", List: mlsW,
-		APIVersion: apiServices2018, Key: "id", Children: []string{"mls.compute"}},
+	// The seed's computes row, at the preview api-version the article
+	// prints. Today's row (aml.compute) supersedes it: discovery reads
+	// computes, and deletes them, through the current API.
 	{Name: "mls.compute", Host: ARM, Path: mlsW + "/{workspaceName}/computes/{computeName}", List: mlsW + "/{workspaceName}/computes",
-		APIVersion: apiServices2018, Key: "id"},
+		APIVersion: apiServices2018, Key: "id", SupersededBy: "aml.compute"},
+	// Operationalization clusters: export only in the seed.
 	{Name: "mlc.cluster", Host: ARM, Path: mlc + "/{clusterName}", List: mlc,
 		APIVersion: apiCompute2017, Key: "id"},
 }

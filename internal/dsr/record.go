@@ -54,9 +54,13 @@ type Record struct {
 
 // OpKey is the deterministic key of one operation: the same step of the
 // same resource always gets the same key, which names its result record and
-// its pending marker. page distinguishes the pages of one list.
+// its pending marker. page distinguishes the pages of one list. ARM paths
+// compare without case, as ARM names do; data-plane ids keep theirs.
 func OpKey(step Step, kind, resource string, page int) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s\x00%d", step, kind, strings.ToLower(resource), page)))
+	if len(resource) >= 15 && strings.EqualFold(resource[:15], "/subscriptions/") {
+		resource = strings.ToLower(resource)
+	}
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%s\x00%d", step, kind, resource, page)))
 	return fmt.Sprintf("%s.%s.%s", step, kind, hex.EncodeToString(h[:12]))
 }
 

@@ -53,9 +53,13 @@ func TestSame(t *testing.T) {
 }
 
 func TestOpKey(t *testing.T) {
+	arm := "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningExperimentation/accounts/a"
+	if OpKey(StepExport, "exp.account", arm, 0) != OpKey(StepExport, "exp.account", strings.ToUpper(arm), 0) {
+		t.Error("ARM op keys depend on case; ARM names do not")
+	}
 	a := OpKey(StepExport, "mm.model", "/api/x/models/m1", 0)
-	if a != OpKey(StepExport, "mm.model", "/API/X/models/M1", 0) {
-		t.Error("op keys depend on case; ARM names do not")
+	if a == OpKey(StepExport, "mm.model", "/api/x/models/M1", 0) {
+		t.Error("data-plane ids that differ in case share an op key")
 	}
 	for _, b := range []string{
 		OpKey(StepDelete, "mm.model", "/api/x/models/m1", 0),
