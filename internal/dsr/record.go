@@ -50,6 +50,11 @@ type Record struct {
 	UpstreamRequestID string       `json:"upstreamRequestId,omitempty"`
 	Document          string       `json:"document,omitempty"`
 	Error             *RecordError `json:"error,omitempty"`
+	// MatchedBy says why a match "subject" request covered the resource.
+	MatchedBy string `json:"matchedBy,omitempty"`
+	// Redacted lists the fields removed from the exported document
+	// (credentials).
+	Redacted []string `json:"redacted,omitempty"`
 }
 
 // OpKey is the deterministic key of one operation: the same step of the

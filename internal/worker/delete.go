@@ -22,19 +22,19 @@ func (r *run) deleteItem(ctx context.Context, ref catalog.Ref, m matched) ([]Ste
 		return nil, nil
 	}
 	if (k.Delete == catalog.ExportOnly || m.context) && len(k.Children) == 0 {
-		code, msg := skipReason(k, m)
+		code, msg := skipReason(k, m.context)
 		_, err := r.Ledger.Record(ctx, dsr.OpKey(dsr.StepDelete, k.Name, ref.Path, 0), dsr.Record{
 			RequestID: r.step.RequestID, Operation: dsr.StepDelete, Kind: k.Name, Resource: ref.Path,
 			Outcome: dsr.Skipped, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
-			Error: &dsr.RecordError{Code: code, Message: msg},
+			Error: &dsr.RecordError{Code: code, Message: msg}, MatchedBy: m.reason,
 		})
 		return nil, err
 	}
-	return []Step{r.visit(KindDelete, ref)}, nil
+	return []Step{r.visit(KindDelete, ref, m.reason)}, nil
 }
 
-func skipReason(k *catalog.Kind, m matched) (string, string) {
-	if m.context {
+func skipReason(k *catalog.Kind, context bool) (string, string) {
+	if context {
 		return "SharedParent", k.Name + " is a shared parent: under match \"subject\" it is never deleted"
 	}
 	return "ExportOnly", "the seed offers no delete for " + k.Name + ": exported only, not deleted"
@@ -42,9 +42,9 @@ func skipReason(k *catalog.Kind, m matched) (string, string) {
 
 // delete runs one phase of a resource's delete. A resource with a delete
 // order first deletes its children group by group: it lists the group,
-// then waits (a barrier, rescheduled) until the group's collections are
-// empty, and only then deletes itself. Every delete is confirmed by a GET
-// that answers 404 before it is recorded.
+// then waits (a barrier, rescheduled) until the group's collections hold
+// nothing the request deletes, and only then deletes itself. Every delete
+// is confirmed by a GET that answers 404 before it is recorded.
 func (r *run) delete(ctx context.Context) error {
 	k := r.ref.Kind
 	switch r.step.Phase {
@@ -58,14 +58,17 @@ func (r *run) delete(ctx context.Context) error {
 	if r.step.Kind == KindBarrier {
 		return r.barrier(ctx)
 	}
+	subject := r.req.Match == dsr.MatchSubject
 	switch {
 	case k.Role == catalog.Scope:
 		return r.expandScope(ctx)
-	case k.Delete == catalog.ExportOnly || (r.req.Match == dsr.MatchSubject && r.match(r.ref, nil).context):
+	case k.Delete == catalog.ExportOnly || (subject && k.Owner == catalog.NoOwner && !k.Shared):
 		return r.skipAndDescend(ctx)
+	case subject && !k.Shared && r.step.Why == "":
+		return r.deleteTarget(ctx)
 	case len(k.DeleteOrder) == 0:
 		if r.req.DryRun {
-			return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Planned})
+			return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Planned, MatchedBy: r.step.Why})
 		}
 		return r.deleteSelf(ctx)
 	default:
@@ -73,21 +76,43 @@ func (r *run) delete(ctx context.Context) error {
 	}
 }
 
-// skipAndDescend records a resource the delete keeps (export-only, or a
-// shared parent of a subject's items) and lists the deletable kinds below.
+// deleteTarget reads a match "subject" request's own target to see whether
+// it is the subject's before deleting anything.
+func (r *run) deleteTarget(ctx context.Context) error {
+	u, err := r.API.Endpoints().ItemURL(r.ref, r.step.Loc)
+	if err != nil {
+		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
+	}
+	resp, err := r.API.Get(ctx, u)
+	if errors.Is(err, azureapi.ErrGone) {
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Absent, HTTPStatus: 404, UpstreamRequestID: requestIDOf(err)})
+	}
+	if err != nil {
+		return err
+	}
+	m, done, err := r.matchTarget(ctx, resp.Body)
+	if err != nil || done {
+		return err
+	}
+	r.step.Why = m.reason
+	return r.delete(ctx)
+}
+
+// skipAndDescend records a resource the delete keeps (export-only, or the
+// context of a subject's items) and lists the deletable kinds below.
 func (r *run) skipAndDescend(ctx context.Context) error {
 	loc, err := r.ownLocation(ctx)
 	if err != nil || loc == "-" {
 		return err
 	}
-	steps, err := r.childDiscoveries(ctx, r.ref.Kind.Children, loc)
+	steps, err := r.childDiscoveries(ctx, r.ref, r.ref.Kind.Children, loc)
 	if err != nil {
 		return err
 	}
 	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
 		return err
 	}
-	code, msg := skipReason(r.ref.Kind, r.match(r.ref, nil))
+	code, msg := skipReason(r.ref.Kind, r.req.Match == dsr.MatchSubject && r.ref.Kind.Delete != catalog.ExportOnly)
 	return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Skipped, Error: &dsr.RecordError{Code: code, Message: msg}})
 }
 
@@ -116,6 +141,12 @@ func (r *run) ownLocation(ctx context.Context) (string, error) {
 	return loc, nil
 }
 
+// keeps reports whether the resource itself stays whatever happens below
+// it: a shared parent under match "subject".
+func (r *run) keeps() bool {
+	return r.req.Match == dsr.MatchSubject && r.ref.Kind.Shared
+}
+
 // startChildren begins a delete with a delete order: the first group is
 // listed (a dry run lists every group and plans the resource itself).
 func (r *run) startChildren(ctx context.Context) error {
@@ -129,24 +160,38 @@ func (r *run) startChildren(ctx context.Context) error {
 		for _, g := range order {
 			all = append(all, g...)
 		}
-		steps, err := r.childDiscoveries(ctx, all, loc)
+		steps, err := r.childDiscoveries(ctx, r.ref, all, loc)
 		if err != nil {
 			return err
 		}
 		if err := r.spawn(ctx, zeroTime, steps...); err != nil {
 			return err
 		}
-		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Planned})
+		if r.keeps() {
+			return r.keep(ctx, "SharedParent", skipMessage(r.ref.Kind))
+		}
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Planned, MatchedBy: r.step.Why})
 	}
 	next := *r.step
 	next.Loc, next.Since = loc, r.now().UTC()
 	return r.startGroup(ctx, next, 0)
 }
 
+func skipMessage(k *catalog.Kind) string {
+	_, msg := skipReason(k, true)
+	return msg
+}
+
+// keep records the resource as skipped: the delete leaves it in place.
+func (r *run) keep(ctx context.Context, code, msg string) error {
+	return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Skipped, MatchedBy: r.step.Why,
+		Error: &dsr.RecordError{Code: code, Message: msg}})
+}
+
 // startGroup lists group g of the delete order and schedules the barrier
 // that waits for it.
 func (r *run) startGroup(ctx context.Context, self Step, g int) error {
-	steps, err := r.childDiscoveries(ctx, r.ref.Kind.DeleteOrder[g], self.Loc)
+	steps, err := r.childDiscoveries(ctx, r.ref, r.ref.Kind.DeleteOrder[g], self.Loc)
 	if err != nil {
 		return err
 	}
@@ -158,48 +203,91 @@ func (r *run) startGroup(ctx context.Context, self Step, g int) error {
 	return r.spawn(ctx, r.now().Add(r.Limits.FirstBarrierWait), barrier)
 }
 
-// barrier checks whether the group it waits on is gone. It fails the
+// barrier checks whether the group it waits on is done. It fails the
 // delete when a child's delete failed (the parent must not go while its
-// children remain), waits again while children are still there, and moves
-// on to the next group or to the resource itself when they are gone.
+// children remain), waits again while children the request deletes are
+// still there, and moves on to the next group, or to the resource itself,
+// when only children of other people (match "subject") remain, or none.
 func (r *run) barrier(ctx context.Context) error {
 	g := r.step.Group
+	kept := 0
 	for _, name := range r.ref.Kind.DeleteOrder[g] {
 		child := catalog.Lookup(name)
 		remaining, err := r.firstPage(ctx, child)
 		if err != nil {
 			return err
 		}
-		for _, ref := range remaining {
-			rec, err := r.Ledger.ReadRecord(ctx, r.step.RequestID, dsr.OpKey(dsr.StepDelete, ref.Kind.Name, ref.Path, 0))
-			if err == nil && rec.Outcome == dsr.Failed {
-				return r.fail(ctx, 0, "", "ChildNotDeleted",
-					fmt.Sprintf("not deleted because %s %s could not be deleted: %s", ref.Kind.Name, ref.Path, errorText(rec)))
-			}
+		pending, others, err := r.classify(ctx, remaining)
+		if err != nil || (pending == nil && others == 0 && len(remaining) > 0) {
+			return err
 		}
-		if len(remaining) > 0 {
-			if r.now().Sub(r.step.Since) > r.Limits.BarrierTimeout {
-				return r.fail(ctx, 0, "", "ChildrenRemain",
-					fmt.Sprintf("not deleted: %s %s and others remained after %v", child.Name, remaining[0].Path, r.Limits.BarrierTimeout))
-			}
-			next := *r.step
-			next.Waits++
-			return later(next, min(time.Second<<min(r.step.Waits, 5), 30*time.Second))
+		if len(pending) > 0 {
+			return r.waitFor(ctx, child, pending)
 		}
+		kept += others
 	}
+	next := *r.step
+	next.Kept += kept
 	if g+1 < len(r.ref.Kind.DeleteOrder) {
-		return r.startGroup(ctx, *r.step, g+1)
+		return r.startGroup(ctx, next, g+1)
+	}
+	switch {
+	case r.keeps():
+		return r.keep(ctx, "SharedParent", skipMessage(r.ref.Kind))
+	case next.Kept > 0:
+		return r.keep(ctx, "KeptForOthers", fmt.Sprintf("not deleted: it still holds %d items of other people, which a match \"subject\" delete leaves", next.Kept))
 	}
 	return r.deleteSelf(ctx)
 }
 
+// classify splits the remaining children into those the request deletes
+// (pending) and those of other people. A pending child whose delete failed
+// for good fails the parent (recorded here); then both results are empty.
+func (r *run) classify(ctx context.Context, remaining []listed) (pending []catalog.Ref, others int, err error) {
+	for _, it := range remaining {
+		m, err := r.match(ctx, it.ref, it.raw)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !m.ok || m.context {
+			others++
+			continue
+		}
+		rec, err := r.Ledger.ReadRecord(ctx, r.step.RequestID, dsr.OpKey(dsr.StepDelete, it.ref.Kind.Name, it.ref.Path, 0))
+		if err == nil && rec.Outcome == dsr.Failed {
+			return nil, 0, r.fail(ctx, 0, "", "ChildNotDeleted",
+				fmt.Sprintf("not deleted because %s %s could not be deleted: %s", it.ref.Kind.Name, it.ref.Path, errorText(rec)))
+		}
+		pending = append(pending, it.ref)
+	}
+	return pending, others, nil
+}
+
+// waitFor reschedules the barrier while children are still being deleted,
+// until BarrierTimeout.
+func (r *run) waitFor(ctx context.Context, child *catalog.Kind, pending []catalog.Ref) error {
+	if r.now().Sub(r.step.Since) > r.Limits.BarrierTimeout {
+		return r.fail(ctx, 0, "", "ChildrenRemain",
+			fmt.Sprintf("not deleted: %s %s and others remained after %v", child.Name, pending[0].Path, r.Limits.BarrierTimeout))
+	}
+	next := *r.step
+	next.Waits++
+	return later(next, min(time.Second<<min(r.step.Waits, 5), 30*time.Second))
+}
+
+// listed is a listed item with its document.
+type listed struct {
+	ref catalog.Ref
+	raw []byte
+}
+
 // firstPage lists the first page of child under the resource.
-func (r *run) firstPage(ctx context.Context, child *catalog.Kind) ([]catalog.Ref, error) {
+func (r *run) firstPage(ctx context.Context, child *catalog.Kind) ([]listed, error) {
 	listPath, err := r.ref.ListPath(child, nil)
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.API.Endpoints().URL(child, child.List, listPath, r.step.Loc, nil)
+	u, err := r.API.Endpoints().URL(child, child.List, listPath, r.step.Loc, values(child.ListQuery))
 	if err != nil {
 		return nil, err
 	}
@@ -210,16 +298,16 @@ func (r *run) firstPage(ctx context.Context, child *catalog.Kind) ([]catalog.Ref
 	if err != nil {
 		return nil, err
 	}
-	var refs []catalog.Ref
+	var out []listed
 	for _, raw := range page.Items {
 		if ref, err := catalog.Item(child, listPath, raw); err == nil {
-			refs = append(refs, ref)
+			out = append(out, listed{ref: ref, raw: raw})
 		}
 	}
-	if len(refs) == 0 && len(page.Items) > 0 {
+	if len(out) == 0 && len(page.Items) > 0 {
 		return nil, &azureapi.Error{Class: azureapi.Permanent, Code: "InvalidListItem", Message: "children remain that cannot be addressed"}
 	}
-	return refs, nil
+	return out, nil
 }
 
 func errorText(rec *dsr.Record) string {
@@ -229,9 +317,10 @@ func errorText(rec *dsr.Record) string {
 	return rec.Error.Code + ": " + rec.Error.Message
 }
 
-// deleteSelf sends DELETE for the resource.
+// deleteSelf sends DELETE for the resource, with the kind's delete query
+// (forceToPurge, underlyingResourceAction).
 func (r *run) deleteSelf(ctx context.Context) error {
-	u, err := r.API.Endpoints().URL(r.ref.Kind, r.ref.Kind.Path, r.ref.Path, r.step.Loc, nil)
+	u, err := r.API.Endpoints().URL(r.ref.Kind, r.ref.Kind.Path, r.ref.Path, r.step.Loc, values(r.ref.Kind.DeleteQuery))
 	if err != nil {
 		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
 	}
@@ -245,7 +334,7 @@ func (r *run) deleteSelf(ctx context.Context) error {
 func (r *run) afterDelete(ctx context.Context, res *azureapi.DeleteResult) error {
 	switch {
 	case res.Done && !res.Existed:
-		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Absent, HTTPStatus: res.Status, UpstreamRequestID: res.RequestID})
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Absent, HTTPStatus: res.Status, UpstreamRequestID: res.RequestID, MatchedBy: r.step.Why})
 	case res.Done:
 		return r.confirm(ctx, res.Status, res.RequestID)
 	}
@@ -286,7 +375,7 @@ func (r *run) confirm(ctx context.Context, status int, upstream string) error {
 	}
 	_, err = r.API.Get(ctx, u)
 	if errors.Is(err, azureapi.ErrGone) {
-		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Succeeded, HTTPStatus: status, UpstreamRequestID: upstream})
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Succeeded, HTTPStatus: status, UpstreamRequestID: upstream, MatchedBy: r.step.Why})
 	}
 	if err != nil {
 		return err

@@ -13,13 +13,14 @@ import (
 	"amldsr/internal/dsr"
 )
 
-// discoverStep is the step that lists the first page of child under r.
-func (r *run) discoverStep(child *catalog.Kind, loc string) (Step, error) {
-	listPath, err := r.ref.ListPath(child, r.subjectParams())
+// discoverStep is the step that lists the first page of child under
+// parent.
+func (r *run) discoverStep(parent catalog.Ref, child *catalog.Kind, loc string) (Step, error) {
+	listPath, err := parent.ListPath(child, r.subjectParams())
 	if err != nil {
 		return Step{}, err
 	}
-	s := r.fresh(KindDiscover, r.ref.Kind.Name, r.ref.Path)
+	s := r.fresh(KindDiscover, parent.Kind.Name, parent.Path)
 	s.Child, s.Loc = child.Name, loc
 	s.Op = dsr.OpKey(dsr.StepDiscover, child.Name, listPath, 0)
 	return s, nil
@@ -72,17 +73,26 @@ func (r *run) discover(ctx context.Context) error {
 		Outcome: dsr.Succeeded, HTTPStatus: page.Status, UpstreamRequestID: page.RequestID})
 }
 
-// pageURL is the first page's URL, or the validated link of a later one.
+// pageURL is the first page's URL (with the kind's list query), or the
+// validated link of a later one.
 func (r *run) pageURL(child *catalog.Kind, listPath string) (*url.URL, error) {
 	e := r.API.Endpoints()
 	if r.step.Link == "" {
-		return e.URL(child, child.List, listPath, r.step.Loc, nil)
+		return e.URL(child, child.List, listPath, r.step.Loc, values(child.ListQuery))
 	}
 	u, err := url.Parse(r.step.Link)
 	if err != nil || !e.Allowed(u) {
 		return nil, fmt.Errorf("next page link is not on a configured endpoint")
 	}
 	return u, nil
+}
+
+func values(m map[string]string) url.Values {
+	q := url.Values{}
+	for k, v := range m {
+		q.Set(k, v)
+	}
+	return q
 }
 
 // item handles one listed item: the steps it starts, or (for list-only
@@ -92,17 +102,20 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 	if err != nil {
 		return nil, r.recordBadItem(ctx, child, listPath, raw, err)
 	}
-	m := r.match(ref, raw)
-	if !m.ok {
+	m, err := r.match(ctx, ref, raw)
+	switch {
+	case err != nil:
+		return nil, err
+	case m.descend:
+		return r.childDiscoveries(ctx, ref, ref.Kind.Children, r.step.Loc)
+	case !m.ok:
 		return nil, nil
-	}
-	if r.step.Mode == dsr.Delete {
+	case r.step.Mode == dsr.Delete:
 		return r.deleteItem(ctx, ref, m)
+	case !child.WriteItems:
+		return []Step{r.visit(KindExport, ref, m.reason)}, nil
 	}
-	if !child.WriteItems {
-		return []Step{r.visit(KindExport, ref)}, nil
-	}
-	if err := r.writeListed(ctx, ref, raw); err != nil {
+	if err := r.writeListed(ctx, ref, raw, m.reason); err != nil {
 		return nil, err
 	}
 	var steps []Step
@@ -112,32 +125,34 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 		if err != nil {
 			return nil, r.recordBadItem(ctx, k, listPath, raw, err)
 		}
-		steps = append(steps, r.visit(KindExport, catalog.Ref{Kind: k, Path: path, Params: ref.Params}))
+		steps = append(steps, r.visit(KindExport, catalog.Ref{Kind: k, Path: path, Params: ref.Params}, m.reason))
 	}
 	return steps, nil
 }
 
-// visit is the export or delete step of one resource.
-func (r *run) visit(kind string, ref catalog.Ref) Step {
+// visit is the export or delete step of one resource; why is the reason a
+// match "subject" request covers it.
+func (r *run) visit(kind string, ref catalog.Ref, why string) Step {
 	s := r.fresh(kind, ref.Kind.Name, ref.Path)
 	op := dsr.StepExport
 	if kind == KindDelete {
 		op = dsr.StepDelete
 	}
-	s.Op = dsr.OpKey(op, ref.Kind.Name, ref.Path, 0)
+	s.Op, s.Why = dsr.OpKey(op, ref.Kind.Name, ref.Path, 0), why
 	return s
 }
 
 // writeListed writes a list-only item as it was listed, with its record.
-func (r *run) writeListed(ctx context.Context, ref catalog.Ref, raw []byte) error {
+func (r *run) writeListed(ctx context.Context, ref catalog.Ref, raw []byte, why string) error {
 	doc := dsr.ExportBlob(r.step.RequestID, ref.Path)
-	if err := putDocument(ctx, r.Ledger, doc, raw); err != nil {
+	body, redacted := redact(raw, ref.Kind.Redact)
+	if err := putDocument(ctx, r.Ledger, doc, body); err != nil {
 		return err
 	}
 	_, err := r.Ledger.Record(ctx, dsr.OpKey(dsr.StepExport, ref.Kind.Name, ref.Path, 0), dsr.Record{
 		RequestID: r.step.RequestID, Operation: dsr.StepExport, Kind: ref.Kind.Name, Resource: ref.Path,
 		Outcome: dsr.Succeeded, HTTPStatus: 200, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
-		Document: doc,
+		Document: doc, MatchedBy: why, Redacted: redacted,
 	})
 	return err
 }

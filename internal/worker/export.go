@@ -37,8 +37,13 @@ func (r *run) export(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m, done, err := r.matchTarget(ctx, resp.Body)
+	if err != nil || done {
+		return err
+	}
 	doc := dsr.ExportBlob(r.step.RequestID, r.ref.Path)
-	if err := putDocument(ctx, r.Ledger, doc, resp.Body); err != nil {
+	body, redacted := redact(resp.Body, k.Redact)
+	if err := putDocument(ctx, r.Ledger, doc, body); err != nil {
 		return err
 	}
 	if k.Content {
@@ -52,7 +57,7 @@ func (r *run) export(ctx context.Context) error {
 			return r.fail(ctx, resp.Status, resp.RequestID, "InvalidLocation", err.Error())
 		}
 	}
-	steps, err := r.childDiscoveries(ctx, k.Children, loc)
+	steps, err := r.childDiscoveries(ctx, r.ref, k.Children, loc)
 	if err != nil {
 		return err
 	}
@@ -60,12 +65,37 @@ func (r *run) export(ctx context.Context) error {
 		return err
 	}
 	return r.record(ctx, dsr.Record{Operation: dsr.StepExport, Outcome: dsr.Succeeded, HTTPStatus: resp.Status,
-		UpstreamRequestID: resp.RequestID, Document: doc})
+		UpstreamRequestID: resp.RequestID, Document: doc, MatchedBy: m.reason, Redacted: redacted})
+}
+
+// matchTarget applies match "subject" to a request's own target, which no
+// listing matched: a target that is not the subject's is recorded as
+// skipped (and, when the subject's items may lie below it, listed). done
+// says the step has finished.
+func (r *run) matchTarget(ctx context.Context, doc []byte) (matched, bool, error) {
+	if r.step.Why != "" || r.req.Match != dsr.MatchSubject {
+		return matched{ok: true, reason: r.step.Why}, false, nil
+	}
+	m, err := r.match(ctx, r.ref, doc)
+	if err != nil || m.ok {
+		return m, false, err
+	}
+	var steps []Step
+	if m.descend {
+		if steps, err = r.childDiscoveries(ctx, r.ref, r.ref.Kind.Children, r.step.Loc); err != nil {
+			return m, true, err
+		}
+	}
+	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
+		return m, true, err
+	}
+	return m, true, r.record(ctx, dsr.Record{Operation: r.operation(), Outcome: dsr.Skipped,
+		Error: &dsr.RecordError{Code: "NotTheSubjects", Message: "the target does not belong to the subject; only what below it does is covered"}})
 }
 
 // expandScope starts the listings below a subscription or resource group.
 func (r *run) expandScope(ctx context.Context) error {
-	steps, err := r.childDiscoveries(ctx, r.ref.Kind.Children, "")
+	steps, err := r.childDiscoveries(ctx, r.ref, r.ref.Kind.Children, "")
 	if err != nil {
 		return err
 	}
@@ -75,11 +105,11 @@ func (r *run) expandScope(ctx context.Context) error {
 	return r.record(ctx, dsr.Record{Operation: dsr.StepDiscover, Outcome: dsr.Succeeded})
 }
 
-// childDiscoveries returns the first-page listings of kinds under r.ref.
+// childDiscoveries returns the first-page listings of kinds under parent.
 // Collections the request does not cover get a skipped record instead:
 // kinds a delete leaves to their parent, kinds no subject can own, and
 // per-user lists when the subject has no objectId.
-func (r *run) childDiscoveries(ctx context.Context, kinds []string, loc string) ([]Step, error) {
+func (r *run) childDiscoveries(ctx context.Context, parent catalog.Ref, kinds []string, loc string) ([]Step, error) {
 	var steps []Step
 	for _, name := range kinds {
 		child := catalog.Lookup(name)
@@ -87,7 +117,7 @@ func (r *run) childDiscoveries(ctx context.Context, kinds []string, loc string) 
 			continue
 		}
 		if skip, code, msg := r.skipCollection(child); skip {
-			if err := r.recordSkippedCollection(ctx, child, code, msg); err != nil {
+			if err := r.recordSkippedCollection(ctx, parent, child, code, msg); err != nil {
 				return nil, err
 			}
 			continue
@@ -95,11 +125,11 @@ func (r *run) childDiscoveries(ctx context.Context, kinds []string, loc string) 
 		childLoc := loc
 		if child.Host != catalog.ARM && childLoc == "" {
 			var err error
-			if childLoc, err = r.resolveLocation(ctx, child); err != nil {
+			if childLoc, err = r.resolveLocation(ctx, parent, child); err != nil {
 				return nil, err
 			}
 		}
-		s, err := r.discoverStep(child, childLoc)
+		s, err := r.discoverStep(parent, child, childLoc)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +139,7 @@ func (r *run) childDiscoveries(ctx context.Context, kinds []string, loc string) 
 }
 
 func (r *run) skipCollection(child *catalog.Kind) (bool, string, string) {
-	if r.req.Match == dsr.MatchSubject && !catalog.CanMatch(child) {
+	if r.req.Match == dsr.MatchSubject && !catalog.CanMatch(child) && !child.Shared {
 		return true, "NotAttributable", child.Name + " documents carry no owner, so none can be attributed to the subject"
 	}
 	if child.NeedsObjectID && (r.req.Subject == nil || r.req.Subject.ObjectID == "") {
@@ -118,10 +148,10 @@ func (r *run) skipCollection(child *catalog.Kind) (bool, string, string) {
 	return false, "", ""
 }
 
-func (r *run) recordSkippedCollection(ctx context.Context, child *catalog.Kind, code, msg string) error {
-	listPath, err := r.ref.ListPath(child, map[string]string{"objectId": "{objectId}"})
+func (r *run) recordSkippedCollection(ctx context.Context, parent catalog.Ref, child *catalog.Kind, code, msg string) error {
+	listPath, err := parent.ListPath(child, map[string]string{"objectId": "{objectId}"})
 	if err != nil {
-		listPath = r.ref.Path
+		listPath = parent.Path
 	}
 	now := r.now().UTC()
 	_, err = r.Ledger.Record(ctx, dsr.OpKey(dsr.StepDiscover, child.Name, listPath, 0), dsr.Record{
@@ -134,8 +164,8 @@ func (r *run) recordSkippedCollection(ctx context.Context, child *catalog.Kind, 
 
 // resolveLocation reads the location of the account that owns child's
 // data plane (when the request targeted something below the account).
-func (r *run) resolveLocation(ctx context.Context, child *catalog.Kind) (string, error) {
-	acct, err := r.ref.Ancestor(child.LocationFrom)
+func (r *run) resolveLocation(ctx context.Context, parent catalog.Ref, child *catalog.Kind) (string, error) {
+	acct, err := parent.Ancestor(child.LocationFrom)
 	if err != nil {
 		return "", err
 	}

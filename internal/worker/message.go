@@ -61,6 +61,12 @@ type Step struct {
 	// confirmation.
 	Status     int    `json:"status,omitempty"`
 	UpstreamID string `json:"upstreamId,omitempty"`
+	// Why is the reason a match "subject" request covers the resource
+	// (empty for a target, which is matched when it is read).
+	Why string `json:"why,omitempty"`
+	// Kept counts, across a delete's groups, children left in place
+	// because they belong to other people.
+	Kept int `json:"kept,omitempty"`
 	// Attempt counts reschedules after errors; Waits counts barrier waits
 	// and polls. Since is when the operation started.
 	Attempt int       `json:"attempt,omitempty"`
