@@ -272,7 +272,13 @@ func (r *run) waitFor(ctx context.Context, child *catalog.Kind, pending []catalo
 	}
 	next := *r.step
 	next.Waits++
-	return later(next, min(time.Second<<min(r.step.Waits, 5), 30*time.Second))
+	return later(next, waitBackoff(r.step.Waits))
+}
+
+// waitBackoff spaces the checks of something that is expected to finish
+// soon: 1 s, 1.5 s, 2 s, ... up to 30 s.
+func waitBackoff(waits int) time.Duration {
+	return min(time.Second+time.Duration(waits)*500*time.Millisecond, 30*time.Second)
 }
 
 // listed is a listed item with its document.
@@ -390,5 +396,5 @@ func (r *run) confirm(ctx context.Context, status int, upstream string) error {
 	next := *r.step
 	next.Kind, next.Phase, next.Status, next.UpstreamID, next.Waits = KindDelete, PhaseConfirm, status, upstream, r.step.Waits+1
 	next.Since = since
-	return later(next, min(time.Second<<min(r.step.Waits, 5), 30*time.Second))
+	return later(next, waitBackoff(r.step.Waits))
 }

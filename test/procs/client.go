@@ -34,6 +34,8 @@ type Record struct {
 	UpstreamRequestID string `json:"upstreamRequestId"`
 	Document          string `json:"document"`
 	Error             *struct{ Code, Message string }
+	MatchedBy         string   `json:"matchedBy"`
+	Redacted          []string `json:"redacted"`
 }
 
 // API calls amldsr's HTTP API at base (http://host:port); query is added

@@ -53,6 +53,9 @@ type Resource struct {
 	Path     string          `json:"path"`
 	Document json.RawMessage `json:"document"`
 	Content  []byte          `json:"content"`
+	// Owner is the simulator's note of who created the resource
+	// (alice, bob, carol, admin, pipeline-sp), for today's API.
+	Owner string `json:"owner"`
 }
 
 // Call is one entry of /_sim/log.
@@ -64,6 +67,7 @@ type Call struct {
 	Query  string    `json:"query"`
 	Status int       `json:"status"`
 	Fault  bool      `json:"fault"`
+	Prefix string    `json:"prefix"`
 }
 
 // Resources lists what the simulator holds now.

@@ -13,13 +13,15 @@ import (
 
 func hash(b []byte) []byte { h := sha256.Sum256(b); return h[:8] }
 
-// deletable kinds are deleted with a DELETE of their own; export-only ones
-// are recorded as skipped; the rest go with their project.
+// deletable kinds are deleted with a DELETE of their own (the ML services
+// workspace and its computes through today's API); export-only ones are
+// recorded as skipped; the rest go with their project.
 var deletable = map[string]bool{
 	"mm.account": true, "mm.model": true, "mm.manifest": true, "mm.service": true, "mm.image": true,
 	"exp.account": true, "exp.workspace": true, "exp.project": true,
+	"aml.workspace": true, "aml.compute": true,
 }
-var exportOnly = map[string]bool{"mls.workspace": true, "mls.compute": true, "mlc.cluster": true}
+var exportOnly = map[string]bool{"mlc.cluster": true}
 
 func countDeletes(log []procs.Call) int {
 	n := 0

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -19,6 +20,11 @@ type Resource struct {
 	Document json.RawMessage `json:"document"`
 	// Content is the artifact's bytes (exp.artifact only); base64 in JSON.
 	Content []byte `json:"content,omitempty"`
+	// Owner is simulator metadata, not part of any document: the key of the
+	// person (see People) whose identity the document's
+	// systemData.createdBy names, or empty (no systemData, or someone
+	// else).
+	Owner string `json:"owner,omitempty"`
 }
 
 // Resources returns every resource present, sorted by lower-cased path.
@@ -34,6 +40,9 @@ func (s *Server) Resources(base, kind string, withContent bool) []Resource {
 			return true
 		}
 		r := Resource{Kind: it.kind, Path: it.path, Document: s.render(it, base)}
+		if strings.HasPrefix(it.kind, "aml.") {
+			r.Owner = ownerOf(it.doc)
+		}
 		if it.kind == KindArtifact && withContent {
 			r.Content = it.content
 			if r.Content == nil {

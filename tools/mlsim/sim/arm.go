@@ -16,7 +16,8 @@ const (
 	apiResources = "2021-04-01"
 	apiMM        = "2017-09-01-preview"
 	apiExp       = "2017-05-01-preview"
-	apiMLS       = "2018-03-01-preview"
+	apiMLS       = "2018-03-01-preview" // the seed's ML services version
+	apiAML       = "2024-04-01"         // today's stable Azure ML version
 	apiMLC       = "2017-06-01-preview"
 )
 
@@ -30,12 +31,34 @@ const (
 	delAsync                      // 202 + Azure-AsyncOperation + Location; 204 absent
 )
 
+// viewFilter is the listViewType filter a list honours.
+type viewFilter int
+
+const (
+	viewNone     viewFilter = iota
+	viewArchived            // ActiveOnly (default) | ArchivedOnly | All, on properties.isArchived
+	viewEnabled             // EnabledOnly (default) | DisabledOnly | All, on properties.isEnabled
+)
+
 // armType is one ARM resource type the simulator serves.
 type armType struct {
 	kind  string
 	api   string
 	del   deleteMode
 	bySub bool // also listed by subscription
+
+	// legacy is an older api-version also answered for GET and lists (the
+	// same stored documents); DELETE under it behaves as legacyDel.
+	legacy    string
+	legacyDel deleteMode
+
+	// Behaviours of the current API (api, not legacy):
+	view       viewFilter // listViewType on lists
+	lowerLoc   bool       // the 202 names its poll URL in "location" (lower case), as Job/delete.json
+	timeout    bool       // the 202 carries x-ms-async-operation-timeout (mfe and registry LROs)
+	container  bool       // DELETE answers 409 while versions exist below it
+	purge      bool       // DELETE takes forceToPurge (boolean)
+	needAction bool       // DELETE requires underlyingResourceAction=Delete|Detach
 }
 
 // armTypes are keyed by lower-case "namespace/type[/childType...]".
@@ -44,18 +67,22 @@ var armTypes = map[string]*armType{
 	"microsoft.machinelearningexperimentation/accounts":                     {kind: KindExpAccount, api: apiExp, del: delSync, bySub: true},
 	"microsoft.machinelearningexperimentation/accounts/workspaces":          {kind: KindWorkspace, api: apiExp, del: delSync},
 	"microsoft.machinelearningexperimentation/accounts/workspaces/projects": {kind: KindProject, api: apiExp, del: delSync},
-	"microsoft.machinelearningservices/workspaces":                          {kind: KindMLSWorkspace, api: apiMLS, del: delNone, bySub: true},
-	"microsoft.machinelearningservices/workspaces/computes":                 {kind: KindCompute, api: apiMLS, del: delAsync},
 	"microsoft.machinelearningcompute/operationalizationclusters":           {kind: KindCluster, api: apiMLC, del: delLocation, bySub: true},
 }
 
-// nsAPI is the api-version of each provider namespace (lower case), used
-// by its operation URLs.
-var nsAPI = map[string]string{
-	strings.ToLower(nsMM):  apiMM,
-	strings.ToLower(nsExp): apiExp,
-	strings.ToLower(nsMLS): apiMLS,
-	strings.ToLower(nsMLC): apiMLC,
+func init() {
+	for k, t := range amlTypes() {
+		armTypes[k] = t
+	}
+}
+
+// nsAPIs are the api-versions of each provider namespace (lower case)
+// that its operation URLs answer; the first is the namespace's main one.
+var nsAPIs = map[string][]string{
+	strings.ToLower(nsMM):  {apiMM},
+	strings.ToLower(nsExp): {apiExp},
+	strings.ToLower(nsMLS): {apiAML, apiMLS},
+	strings.ToLower(nsMLC): {apiMLC},
 }
 
 // armShape says what an ARM path addresses.
@@ -83,15 +110,18 @@ type armPath struct {
 	opID   string
 }
 
-// api is the api-version the path requires.
-func (a *armPath) api() string {
+// apis are the api-versions the path answers.
+func (a *armPath) apis() []string {
 	switch a.shape {
 	case armRGList, armRG:
-		return apiResources
+		return []string{apiResources}
 	case armOp:
-		return nsAPI[strings.ToLower(a.ns)]
+		return nsAPIs[strings.ToLower(a.ns)]
 	}
-	return a.typ.api
+	if a.typ.legacy != "" {
+		return []string{a.typ.api, a.typ.legacy}
+	}
+	return []string{a.typ.api}
 }
 
 // rgPath is the catalog path of the path's resource group.
@@ -122,7 +152,7 @@ func parseARM(p string) (*armPath, bool) {
 		return a, a.typ != nil && a.typ.bySub
 	case eq(segs[2], "providers") && len(segs) == 8 && eq(segs[4], "locations"):
 		a.shape, a.ns, a.opKind, a.opID = armOp, segs[3], strings.ToLower(segs[6]), segs[7]
-		ok := (a.opKind == "operationresults" || a.opKind == "operationstatuses") && nsAPI[strings.ToLower(a.ns)] != ""
+		ok := (a.opKind == "operationresults" || a.opKind == "operationstatuses") && nsAPIs[strings.ToLower(a.ns)] != nil
 		return a, ok
 	}
 	return nil, false
@@ -160,7 +190,8 @@ func (s *Server) arm(r *http.Request, c call) *response {
 	if !ok {
 		return notFound(planeARM, "InvalidResourceType", "the simulator serves no resource type at "+c.path)
 	}
-	if resp := checkAPIVersion(r, a.api()); resp != nil {
+	ver, resp := checkAPIVersion(r, a.apis()...)
+	if resp != nil {
 		return resp
 	}
 	if r.Method != http.MethodGet && !(r.Method == http.MethodDelete && a.shape == armItem) {
@@ -168,11 +199,11 @@ func (s *Server) arm(r *http.Request, c call) *response {
 	}
 	switch a.shape {
 	case armRGList:
-		return s.armList(r, c, a, "/subscriptions/"+a.sub+"/resourcegroups/", KindResourceGroup)
+		return s.armList(r, c, a, ver, "/subscriptions/"+a.sub+"/resourcegroups/", KindResourceGroup)
 	case armRG:
 		return s.armGet(a.rgPath(), KindResourceGroup, "resource group '"+a.rg+"'")
 	case armSubList:
-		return s.armList(r, c, a, "/subscriptions/"+a.sub+"/", a.typ.kind)
+		return s.armList(r, c, a, ver, "/subscriptions/"+a.sub+"/", a.typ.kind)
 	case armOp:
 		return s.pollOperation(r, c, a)
 	}
@@ -180,26 +211,29 @@ func (s *Server) arm(r *http.Request, c call) *response {
 		return resp
 	}
 	if a.shape == armColl {
-		return s.armList(r, c, a, a.path+"/", a.typ.kind)
+		return s.armList(r, c, a, ver, a.path+"/", a.typ.kind)
 	}
 	if r.Method == http.MethodDelete {
-		return s.armDelete(r, c, a)
+		return s.armDelete(r, c, a, ver)
 	}
 	return s.armGet(a.path, a.typ.kind, "resource '"+a.path+"'")
 }
 
-// checkAPIVersion answers 400 when api-version is missing or not want.
-func checkAPIVersion(r *http.Request, want string) *response {
+// checkAPIVersion returns the request's api-version when it is one of
+// want, else a 400 answer.
+func checkAPIVersion(r *http.Request, want ...string) (string, *response) {
 	got, ok := queryGet(r, "api-version")
 	if !ok || got == "" {
-		return badRequest(planeARM, "MissingApiVersionParameter",
+		return "", badRequest(planeARM, "MissingApiVersionParameter",
 			"The api-version query parameter (?api-version=) is required for all requests.")
 	}
-	if got != want {
-		return badRequest(planeARM, "InvalidApiVersionParameter",
-			"The api-version '"+got+"' is invalid. The supported versions are '"+want+"'.")
+	for _, w := range want {
+		if got == w {
+			return got, nil
+		}
 	}
-	return nil
+	return "", badRequest(planeARM, "InvalidApiVersionParameter",
+		"The api-version '"+got+"' is invalid. The supported versions are '"+strings.Join(want, "', '")+"'.")
 }
 
 // armAncestors answers 404 when the resource group (ResourceGroupNotFound)
@@ -233,39 +267,73 @@ type armPage struct {
 	NextLink string            `json:"nextLink,omitempty"`
 }
 
-// armList answers one page of the items of kind under prefix; the nextLink
-// repeats the request path with api-version and $skiptoken.
-func (s *Server) armList(r *http.Request, c call, a *armPath, prefix, kind string) *response {
-	tok, _ := queryGet(r, "$skiptoken")
+// armList answers one page of the items of kind under prefix. The
+// continuation token is read from $skipToken (any case) or $skip. Under the
+// current API (2024-04-01) the list honours listViewType where the type
+// takes one, and the nextLink repeats the request's query with
+// $skipToken; under the older versions the nextLink is api-version and
+// $skiptoken, as before.
+func (s *Server) armList(r *http.Request, c call, a *armPath, ver, prefix, kind string) *response {
+	tok, ok := queryGet(r, "$skiptoken")
+	if !ok {
+		tok, _ = queryGet(r, "$skip")
+	}
 	after, err := decodeToken(tok, prefix)
 	if err != nil {
-		return badRequest(planeARM, "InvalidSkipToken", "the $skiptoken is not valid for this list")
+		return badRequest(planeARM, "InvalidSkipToken", "the $skipToken is not valid for this list")
 	}
-	items, next := s.st.scan(prefix, kind, after, s.opts.PageSize)
+	var keep func(*item) bool
+	if a.typ != nil && ver == a.typ.api && a.typ.view != viewNone {
+		if keep, err = viewKeep(r, a.typ.view); err != nil {
+			return badRequest(planeARM, "InvalidListViewType", err.Error())
+		}
+	}
+	items, next := s.st.scan(prefix, kind, after, s.opts.PageSize, keep)
 	page := armPage{Value: make([]json.RawMessage, 0, len(items))}
 	for _, it := range items {
 		page.Value = append(page.Value, it.doc)
 	}
 	if next != "" {
-		page.NextLink = s.base(r) + c.prefix + a.path + "?api-version=" + a.api() + "&$skiptoken=" + next
+		link := s.base(r) + c.prefix + a.path + "?api-version=" + ver
+		if ver == apiAML {
+			link += carriedQuery(r) + "&$skipToken=" + next
+		} else {
+			link += "&$skiptoken=" + next
+		}
+		page.NextLink = link
 	}
 	return jsonResponse(http.StatusOK, page)
 }
 
-// armDelete deletes one resource as its type's deleteMode says.
-func (s *Server) armDelete(r *http.Request, c call, a *armPath) *response {
-	if a.typ.del == delNone {
+// armDelete deletes one resource as its type's deleteMode (for the
+// api-version ver) says.
+func (s *Server) armDelete(r *http.Request, c call, a *armPath, ver string) *response {
+	current := ver == a.typ.api
+	mode := a.typ.del
+	if !current {
+		mode = a.typ.legacyDel
+	}
+	if mode == delNone {
 		return methodNotAllowed(planeARM, r)
+	}
+	if current {
+		if resp := checkDeleteQuery(r, a.typ); resp != nil {
+			return resp
+		}
 	}
 	it := s.st.get(a.path, a.typ.kind)
 	if it == nil {
 		return empty(http.StatusNoContent)
 	}
-	if a.typ.del == delSync {
+	if current && a.typ.container && s.st.hasUnder(it.path+"/versions") {
+		return errorResponse(planeARM, http.StatusConflict, "Conflict",
+			"The container '"+it.path+"' still has versions; delete its versions first.")
+	}
+	if mode == delSync {
 		s.removeResource(a.typ.kind, it.path)
 		return empty(http.StatusOK)
 	}
-	return s.startOperation(r, c, a, it)
+	return s.startOperation(r, c, a, it, mode, ver)
 }
 
 // removeResource deletes an ARM resource with everything below it: its

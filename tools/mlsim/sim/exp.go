@@ -173,7 +173,7 @@ func (s *Server) contList(r *http.Request, c call, coll, prefix, kind, param str
 	if err != nil {
 		return badRequest(planeExp, "BadRequest", "the continuation token is not valid for this list")
 	}
-	items, next := s.st.scan(prefix, kind, after, s.opts.PageSize)
+	items, next := s.st.scan(prefix, kind, after, s.opts.PageSize, nil)
 	page := contPage{Value: make([]json.RawMessage, 0, len(items)), ContinuationToken: next}
 	for _, it := range items {
 		page.Value = append(page.Value, s.render(it, s.base(r)))

@@ -27,6 +27,10 @@ const (
 	expProj   = expWS + "/projects/proj-1"
 	expProj2  = expWS + "/projects/proj-2"
 	mlsWS     = rgTarget + "/providers/Microsoft.MachineLearningServices/workspaces/dsr-mls-target"
+	rgAML     = sub + "/resourceGroups/rg-aml"
+	amlProv   = rgAML + "/providers/Microsoft.MachineLearningServices"
+	amlWS     = amlProv + "/workspaces/ws-shared"
+	amlReg    = amlProv + "/registries/reg-shared"
 	clusters  = sub + "/resourcegroups/rg-dsr-target/providers/Microsoft.MachineLearningCompute/operationalizationClusters"
 	hist      = "/exp/eastus2/history/v1.0" + expProj
 	art       = "/exp/eastus2/artifact/v1.0" + expProj
@@ -34,6 +38,7 @@ const (
 	apiExp    = "api-version=2017-05-01-preview"
 	apiMM     = "api-version=2017-09-01-preview"
 	apiMLS    = "api-version=2018-03-01-preview"
+	apiAML    = "api-version=2024-04-01"
 	apiMLC    = "api-version=2017-06-01-preview"
 	apiRG     = "api-version=2021-04-01"
 	audience  = sim.DefaultAudience

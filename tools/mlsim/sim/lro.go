@@ -16,6 +16,7 @@ type operation struct {
 	location string // normalized location of the target
 	kind     string // kind of the target
 	target   string // catalog path of the target
+	api      string // api-version of the DELETE that started it (its URLs carry it)
 	polls    int
 	done     bool
 }
@@ -35,9 +36,10 @@ func docLocation(doc json.RawMessage) string {
 	return normalizeLocation(d.Location)
 }
 
-// startOperation answers 202 for the delete of it, starting an operation or,
-// when one is already pending for it, repeating that operation's headers.
-func (s *Server) startOperation(r *http.Request, c call, a *armPath, it *item) *response {
+// startOperation answers 202 for the delete of it (mode delLocation or
+// delAsync, under api-version ver), starting an operation or, when one is
+// already pending for it, repeating that operation's headers.
+func (s *Server) startOperation(r *http.Request, c call, a *armPath, it *item, mode deleteMode, ver string) *response {
 	var op *operation
 	for _, o := range s.ops {
 		if !o.done && key(o.target) == key(it.path) {
@@ -45,27 +47,51 @@ func (s *Server) startOperation(r *http.Request, c call, a *armPath, it *item) *
 		}
 	}
 	if op == nil {
-		loc := docLocation(it.doc)
-		if loc == "" {
-			loc = "global"
-		}
-		op = &operation{id: newRequestID(), sub: a.sub, ns: a.ns, location: loc, kind: it.kind, target: it.path}
+		op = &operation{id: newRequestID(), sub: a.sub, ns: a.ns, location: s.locationOf(it), kind: it.kind, target: it.path, api: ver}
 		s.ops[key(op.id)] = op
 	}
 	resp := empty(http.StatusAccepted)
-	resp.header.Set("Location", s.operationURL(r, c, op, "operationResults"))
-	if a.typ.del == delAsync {
+	loc := s.operationURL(r, c, op, "operationResults")
+	if a.typ.lowerLoc && ver == a.typ.api {
+		// Job/delete.json and Schedule/delete.json spell the header in lower
+		// case; set it verbatim (Header.Set would canonicalize it).
+		resp.header["location"] = []string{loc}
+	} else {
+		resp.header.Set("Location", loc)
+	}
+	if mode == delAsync {
 		resp.header.Set("Azure-AsyncOperation", s.operationURL(r, c, op, "operationStatuses"))
 	}
 	resp.header.Set("Retry-After", "1")
+	if a.typ.timeout && ver == a.typ.api {
+		resp.header.Set("x-ms-async-operation-timeout", "PT1H")
+	}
 	return resp
+}
+
+// locationOf returns the normalized location of it or, when its document
+// has none (jobs, assets, ...), of its nearest ancestor that has one
+// (workspace, registry); "global" when none has.
+func (s *Server) locationOf(it *item) string {
+	if loc := docLocation(it.doc); loc != "" {
+		return loc
+	}
+	segs := splitPath(it.path)
+	for n := len(segs) - 2; n >= 2; n -= 2 {
+		if anc := s.st.items[key("/"+strings.Join(segs[:n], "/"))]; anc != nil && anc.doc != nil {
+			if loc := docLocation(anc.doc); loc != "" {
+				return loc
+			}
+		}
+	}
+	return "global"
 }
 
 // operationURL is the absolute URL of an operation's result (Location) or
 // status (Azure-AsyncOperation) endpoint.
 func (s *Server) operationURL(r *http.Request, c call, op *operation, what string) string {
 	return s.base(r) + c.prefix + "/subscriptions/" + op.sub + "/providers/" + op.ns +
-		"/locations/" + op.location + "/" + what + "/" + op.id + "?api-version=" + nsAPI[strings.ToLower(op.ns)]
+		"/locations/" + op.location + "/" + what + "/" + op.id + "?api-version=" + op.api
 }
 
 // advance counts one poll of op and reports whether op is complete. The

@@ -100,7 +100,7 @@ func (s *Server) mmList(r *http.Request, c call, m *mmPath) *response {
 	if err != nil {
 		return badRequest(planeMM, "BadRequest", "the $skipToken is not valid for this list")
 	}
-	items, next := s.st.scan(m.coll+"/", m.kind, after, size)
+	items, next := s.st.scan(m.coll+"/", m.kind, after, size, nil)
 	page := armPage{Value: make([]json.RawMessage, 0, len(items))}
 	for _, it := range items {
 		page.Value = append(page.Value, it.doc)

@@ -32,6 +32,24 @@ func TestPagingARM(t *testing.T) {
 			sameOnce(t, tc.name, got, e.docsUnder(tc.kind, tc.prefix))
 		})
 	}
+	// The current API: nextLink carries $skipToken (and the list's filters).
+	for _, tc := range []struct {
+		name, list, kind, prefix string
+	}{
+		{"workspaces by subscription, 2024", sub + "/providers/Microsoft.MachineLearningServices/workspaces?" + apiAML, sim.KindAMLWorkspace, sub},
+		{"workspaces by resource group, 2024", amlProv + "/workspaces?" + apiAML, sim.KindAMLWorkspace, amlProv},
+		{"registries by subscription", sub + "/providers/Microsoft.MachineLearningServices/registries?" + apiAML, sim.KindAMLRegistry, sub},
+		{"computes, 2024", amlWS + "/computes?" + apiAML, sim.KindAMLCompute, amlWS},
+		{"jobs, All", amlWS + "/jobs?" + apiAML + "&listViewType=All", sim.KindAMLJob, amlWS},
+		{"model versions, All", amlWS + "/models/shared-model/versions?" + apiAML + "&listViewType=All", sim.KindAMLModelVersion, amlWS + "/models/shared-model/"},
+		{"online endpoints", amlWS + "/onlineEndpoints?" + apiAML, sim.KindAMLOnlineEndpoint, amlWS},
+		{"environment containers, All", amlWS + "/environments?" + apiAML + "&listViewType=All", sim.KindAMLEnvironment, amlWS},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := e.followNextLinks("/arm"+tc.list, "$skipToken")
+			sameOnce(t, tc.name, got, e.docsUnder(tc.kind, tc.prefix))
+		})
+	}
 }
 
 // TestPagingModelManagement follows nextLink ($skipToken and count).

@@ -12,9 +12,51 @@ import (
 	"amldsr/tools/mlsim/sim"
 )
 
+// amlCounts are the counts of the current-API resource group rg-aml
+// (README, "The data set"); -scale does not change them.
+var amlCounts = map[string]int{
+	sim.KindResourceGroup:            1,
+	sim.KindAMLWorkspace:             1,
+	sim.KindAMLCompute:               4,  // 3 compute instances + cpu-cluster
+	sim.KindAMLJob:                   10, // 3 per person + 1 admin
+	sim.KindAMLSchedule:              3,
+	sim.KindAMLOnlineEndpoint:        3,
+	sim.KindAMLOnlineDeployment:      3,
+	sim.KindAMLBatchEndpoint:         1,
+	sim.KindAMLBatchDeployment:       1,
+	sim.KindAMLModel:                 4,  // 3 personal + shared-model
+	sim.KindAMLModelVersion:          11, // 2 per person + 5 in shared-model
+	sim.KindAMLData:                  3,
+	sim.KindAMLDataVersion:           6,
+	sim.KindAMLEnvironment:           4, // 3 personal + admin-env
+	sim.KindAMLEnvironmentVersion:    4,
+	sim.KindAMLComponent:             3,
+	sim.KindAMLComponentVersion:      3,
+	sim.KindAMLCode:                  3,
+	sim.KindAMLCodeVersion:           3,
+	sim.KindAMLDatastore:             2,
+	sim.KindAMLConnection:            2,
+	sim.KindAMLRegistry:              1,
+	sim.KindAMLRegModel:              1,
+	sim.KindAMLRegModelVersion:       2,
+	sim.KindAMLRegEnvironment:        1,
+	sim.KindAMLRegEnvironmentVersion: 1,
+	sim.KindAMLRegCode:               1,
+	sim.KindAMLRegCodeVersion:        1,
+}
+
 // readmeCounts are the counts of README "The data set" for the whole
-// subscription (two resource groups) at a scale.
+// subscription (the two seed resource groups and rg-aml) at a scale.
 func readmeCounts(scale int) map[string]int {
+	c := seedCounts(scale)
+	for k, n := range amlCounts {
+		c[k] += n
+	}
+	return c
+}
+
+// seedCounts are the counts of the seed scenario's two resource groups.
+func seedCounts(scale int) map[string]int {
 	const groups, projects = 2, 2 * 2 * 2 // resource groups; projects in all (2 workspaces × 2 projects per group)
 	runs := projects * 10 * scale
 	return map[string]int{
@@ -134,19 +176,87 @@ func (c *crawler) run() {
 		c.add(sim.KindResourceGroup, rgID, rg)
 		c.modelManagement(rgID)
 		c.experimentation(rgID)
-		for _, ws := range e.followNextLinks("/arm"+rgID+"/providers/Microsoft.MachineLearningServices/workspaces?"+apiMLS, "$skiptoken") {
-			id := field(e.t, ws, "id")
-			c.add(sim.KindMLSWorkspace, id, ws)
-			for _, cp := range e.followNextLinks("/arm"+id+"/computes?"+apiMLS, "$skiptoken") {
-				c.add(sim.KindCompute, field(e.t, cp, "id"), cp)
-				c.getSame("/arm"+field(e.t, cp, "id")+"?"+apiMLS, cp)
-			}
-		}
+		c.machineLearning(rgID)
 		for _, cl := range e.followNextLinks("/arm"+rgID+"/providers/Microsoft.MachineLearningCompute/operationalizationClusters?"+apiMLC, "$skiptoken") {
 			c.add(sim.KindCluster, field(e.t, cl, "id"), cl)
 			c.getSame("/arm"+field(e.t, cl, "id")+"?"+apiMLC, cl)
 		}
 	}
+}
+
+// machineLearning crawls the Microsoft.MachineLearningServices resources
+// of a resource group through 2024-04-01 (lists with listViewType=All),
+// checking that the seed's 2018-03-01-preview answers the same documents
+// for workspaces and computes.
+func (c *crawler) machineLearning(rgID string) {
+	e := c.e
+	prov := "/arm" + rgID + "/providers/Microsoft.MachineLearningServices"
+	both := func(kind, list string) []json.RawMessage {
+		items := c.list(kind, list)
+		legacy := e.followNextLinks(strings.Replace(list, apiAML, apiMLS, 1), "$skiptoken")
+		if !reflect.DeepEqual(canonSet(e.t, items), canonSet(e.t, legacy)) {
+			e.t.Errorf("%s: 2018-03-01-preview lists other documents than 2024-04-01", list)
+		}
+		for _, d := range items {
+			c.getSame("/arm"+field(e.t, d, "id")+"?"+apiMLS, d)
+		}
+		return items
+	}
+	for _, ws := range both(sim.KindAMLWorkspace, prov+"/workspaces?"+apiAML) {
+		w := "/arm" + field(e.t, ws, "id")
+		both(sim.KindAMLCompute, w+"/computes?"+apiAML)
+		c.list(sim.KindAMLJob, w+"/jobs?"+apiAML+"&listViewType=All")
+		c.list(sim.KindAMLSchedule, w+"/schedules?"+apiAML+"&listViewType=All")
+		c.list(sim.KindAMLDatastore, w+"/datastores?"+apiAML)
+		c.list(sim.KindAMLConnection, w+"/connections?"+apiAML)
+		for _, ep := range c.list(sim.KindAMLOnlineEndpoint, w+"/onlineEndpoints?"+apiAML) {
+			c.list(sim.KindAMLOnlineDeployment, "/arm"+field(e.t, ep, "id")+"/deployments?"+apiAML)
+		}
+		for _, ep := range c.list(sim.KindAMLBatchEndpoint, w+"/batchEndpoints?"+apiAML) {
+			c.list(sim.KindAMLBatchDeployment, "/arm"+field(e.t, ep, "id")+"/deployments?"+apiAML)
+		}
+		for coll, kinds := range wsAssetKinds {
+			for _, ct := range c.list(kinds[0], w+"/"+coll+"?"+apiAML+"&listViewType=All") {
+				c.list(kinds[1], "/arm"+field(e.t, ct, "id")+"/versions?"+apiAML+"&listViewType=All")
+			}
+		}
+	}
+	for _, reg := range c.list(sim.KindAMLRegistry, prov+"/registries?"+apiAML) {
+		r := "/arm" + field(e.t, reg, "id")
+		for coll, kinds := range regAssetKinds {
+			for _, ct := range c.list(kinds[0], r+"/"+coll+"?"+apiAML+"&listViewType=All") {
+				c.list(kinds[1], "/arm"+field(e.t, ct, "id")+"/versions?"+apiAML+"&listViewType=All")
+			}
+		}
+	}
+}
+
+// wsAssetKinds and regAssetKinds are the container and version kinds of
+// each asset collection of a workspace and of a registry.
+var (
+	wsAssetKinds = map[string][2]string{
+		"models": {sim.KindAMLModel, sim.KindAMLModelVersion}, "data": {sim.KindAMLData, sim.KindAMLDataVersion},
+		"environments": {sim.KindAMLEnvironment, sim.KindAMLEnvironmentVersion},
+		"components":   {sim.KindAMLComponent, sim.KindAMLComponentVersion}, "codes": {sim.KindAMLCode, sim.KindAMLCodeVersion},
+	}
+	regAssetKinds = map[string][2]string{
+		"models": {sim.KindAMLRegModel, sim.KindAMLRegModelVersion}, "data": {sim.KindAMLRegData, sim.KindAMLRegDataVersion},
+		"environments": {sim.KindAMLRegEnvironment, sim.KindAMLRegEnvironmentVersion},
+		"components":   {sim.KindAMLRegComponent, sim.KindAMLRegComponentVersion}, "codes": {sim.KindAMLRegCode, sim.KindAMLRegCodeVersion},
+	}
+)
+
+// list follows a 2024-04-01 list, records each item of kind at its id and
+// checks its GET; it returns the items.
+func (c *crawler) list(kind, target string) []json.RawMessage {
+	e := c.e
+	items := e.followNextLinks(target, "$skipToken")
+	for _, d := range items {
+		id := field(e.t, d, "id")
+		c.add(kind, id, d)
+		c.getSame("/arm"+id+"?"+apiAML, d)
+	}
+	return items
 }
 
 func (c *crawler) modelManagement(rgID string) {

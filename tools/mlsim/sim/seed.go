@@ -100,7 +100,9 @@ func (s *Server) putDoc(kind, path string, doc any) {
 	s.st.put(&item{kind: kind, path: path, doc: b})
 }
 
-// seed loads the data set of Options.Seed and Options.Scale.
+// seed loads the data set of Options.Seed and Options.Scale: the seed
+// scenario's resource groups, then the current-API resource group rg-aml
+// (seed_aml.go), whose generator is separate.
 func (s *Server) seed() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,6 +110,7 @@ func (s *Server) seed() {
 	for _, rg := range seedGroups {
 		s.seedGroup(g, rg, s.opts.Scale)
 	}
+	s.seedAML(s.opts.Seed)
 }
 
 // seedGroup loads one resource group and everything in it.

@@ -7,18 +7,22 @@ import "fmt"
 func (s *Server) seedMLServices(g *gen, rgPath, short string, scale int) {
 	name := "dsr-mls-" + short
 	ws := rgPath + "/providers/" + nsMLS + "/workspaces/" + name
-	s.putDoc(KindMLSWorkspace, ws, armResource(ws, name, nsMLS+"/workspaces", "eastus", obj{
-		"workspaceId":         g.guid(),
+	wsID := g.guid()
+	created := g.when()
+	doc := armResource(ws, name, nsMLS+"/workspaces", "eastus", obj{
+		"workspaceId":         wsID,
 		"description":         "ML services workspace of " + short,
 		"friendlyName":        "DSR " + short,
-		"creationTime":        g.when(),
+		"creationTime":        created,
 		"batchaiWorkspace":    rgPath + "/providers/Microsoft.BatchAI/workspaces/dsrbatchai" + short,
 		"keyVault":            rgPath + "/providers/Microsoft.KeyVault/vaults/dsrmlskv" + short,
 		"applicationInsights": rgPath + "/providers/microsoft.insights/components/dsrmlsai" + short,
 		"containerRegistry":   rgPath + "/providers/Microsoft.ContainerRegistry/registries/dsrmlsacr" + short,
 		"storageAccount":      rgPath + "/providers/Microsoft.Storage/storageAccounts/dsrmlssa" + short,
 		"discoveryUrl":        "https://eastus.experiments.azureml.net/discovery",
-	}))
+	})
+	doc["systemData"] = adminSystemData(created, created)
+	s.putDoc(KindAMLWorkspace, ws, doc)
 	for i := range computesPerWorkspace * scale {
 		if i%2 == 0 {
 			s.seedAKS(g, rgPath, ws, fmt.Sprintf("aks-%02d", i+1))
@@ -53,8 +57,7 @@ func (s *Server) seedAKS(g *gen, rgPath, ws, name string) {
 		"agentCount":     3,
 		"agentVMSize":    "Standard_D3_v2",
 	}
-	doc := armResource(path, name, nsMLS+"/workspaces/computes", "eastus", props)
-	s.putDoc(KindCompute, path, doc)
+	s.putDoc(KindAMLCompute, path, legacyCompute(path, name, props))
 }
 
 // seedBatchAI stores a BatchAI compute.
@@ -66,7 +69,30 @@ func (s *Server) seedBatchAI(g *gen, rgPath, ws, name string) {
 		"vmPriority":    "dedicated",
 		"scaleSettings": obj{"maxNodeCount": 4, "minNodeCount": 0, "autoScaleEnabled": true},
 	}
-	s.putDoc(KindCompute, path, armResource(path, name, nsMLS+"/workspaces/computes", "eastus", props))
+	s.putDoc(KindAMLCompute, path, legacyCompute(path, name, props))
+}
+
+// legacyCompute is the document of a seed compute: the ARM envelope with
+// systemData naming the admin, its times those of the compute.
+func legacyCompute(path, name string, props obj) obj {
+	doc := armResource(path, name, nsMLS+"/workspaces/computes", "eastus", props)
+	doc["systemData"] = adminSystemData(props["createdOn"].(string), props["modifiedOn"].(string))
+	return doc
+}
+
+// adminSystemData is the systemData of a seed ML services resource: created
+// and last modified by the admin (UPN), at the resource's own times, so
+// that adding it drew nothing from the generator and left every other
+// value of the seed as it was.
+func adminSystemData(created, modified string) obj {
+	return obj{
+		"createdAt":          created,
+		"createdBy":          AdminUPN,
+		"createdByType":      "User",
+		"lastModifiedAt":     modified,
+		"lastModifiedBy":     AdminUPN,
+		"lastModifiedByType": "User",
+	}
 }
 
 // seedClusters stores the operationalization clusters of a resource group

@@ -1,9 +1,11 @@
-// Package sim simulates the Azure Machine Learning REST endpoints of the
-// Workbench era that amldsr knows: Azure Resource Manager (/arm), the
-// model-management data plane (/mm/{location}), the experimentation data
-// planes (/exp/{location}), an App Service managed-identity token endpoint
-// (/msi/token), SAS-style artifact content URLs (/content/...) and an
-// administration API for tests (/_sim/...).
+// Package sim simulates the Azure Machine Learning REST endpoints that
+// amldsr knows: those of the Workbench era (Azure Resource Manager under
+// /arm, the model-management data plane /mm/{location}, the
+// experimentation data planes /exp/{location}) and today's ARM API of
+// Microsoft.MachineLearningServices 2024-04-01 (workspaces and everything
+// in them, registries; aml.go, seed_aml.go), an App Service
+// managed-identity token endpoint (/msi/token), SAS-style artifact content
+// URLs (/content/...) and an administration API for tests (/_sim/...).
 //
 // The behaviour is specified in tools/mlsim/README.md. In short:
 //   - every call under /arm, /mm and /exp needs a bearer token issued by
@@ -11,9 +13,12 @@
 //   - injected 429/503 faults are decided before any effect;
 //   - every list pages (Options.PageSize items per page), in a stable order;
 //   - deletes follow the official specs: synchronous 200/204 for
-//     experimentation resources, long-running 202 for model-management
-//     accounts, computes and operationalization clusters, 409 on
-//     model-management referential conflicts.
+//     experimentation resources and current workspace assets, datastores
+//     and connections; long-running 202 for model-management accounts,
+//     computes, operationalization clusters and the current workspaces,
+//     jobs, schedules, endpoints, deployments, registries and registry
+//     assets; 409 on model-management referential conflicts and on asset
+//     containers that still have versions.
 //
 // A Server holds all of its state in memory behind one mutex; it is safe for
 // concurrent use. It imports nothing from amldsr.

@@ -31,18 +31,70 @@ const (
 	KindAsset         = "exp.asset"
 	KindArtifact      = "exp.artifact"
 	KindNotification  = "exp.notification"
-	KindMLSWorkspace  = "mls.workspace"
-	KindCompute       = "mls.compute"
 	KindCluster       = "mlc.cluster"
+
+	// Microsoft.MachineLearningServices, read through 2024-04-01 (the seed's
+	// ML services workspaces and computes are the same ARM resources, so
+	// they carry these kinds too).
+	KindAMLWorkspace             = "aml.workspace"
+	KindAMLCompute               = "aml.compute"
+	KindAMLJob                   = "aml.job"
+	KindAMLSchedule              = "aml.schedule"
+	KindAMLOnlineEndpoint        = "aml.onlineendpoint"
+	KindAMLOnlineDeployment      = "aml.onlinedeployment"
+	KindAMLBatchEndpoint         = "aml.batchendpoint"
+	KindAMLBatchDeployment       = "aml.batchdeployment"
+	KindAMLModel                 = "aml.model"
+	KindAMLModelVersion          = "aml.modelversion"
+	KindAMLData                  = "aml.data"
+	KindAMLDataVersion           = "aml.dataversion"
+	KindAMLEnvironment           = "aml.environment"
+	KindAMLEnvironmentVersion    = "aml.environmentversion"
+	KindAMLComponent             = "aml.component"
+	KindAMLComponentVersion      = "aml.componentversion"
+	KindAMLCode                  = "aml.code"
+	KindAMLCodeVersion           = "aml.codeversion"
+	KindAMLDatastore             = "aml.datastore"
+	KindAMLConnection            = "aml.connection"
+	KindAMLRegistry              = "aml.registry"
+	KindAMLRegModel              = "aml.registry.model"
+	KindAMLRegModelVersion       = "aml.registry.modelversion"
+	KindAMLRegData               = "aml.registry.data"
+	KindAMLRegDataVersion        = "aml.registry.dataversion"
+	KindAMLRegEnvironment        = "aml.registry.environment"
+	KindAMLRegEnvironmentVersion = "aml.registry.environmentversion"
+	KindAMLRegComponent          = "aml.registry.component"
+	KindAMLRegComponentVersion   = "aml.registry.componentversion"
+	KindAMLRegCode               = "aml.registry.code"
+	KindAMLRegCodeVersion        = "aml.registry.codeversion"
+
+	// KindMLSWorkspace and KindCompute are the former names of the seed's
+	// ML services workspaces and computes (once "mls.workspace" and
+	// "mls.compute"); they are now the aml kinds.
+	KindMLSWorkspace = KindAMLWorkspace
+	KindCompute      = KindAMLCompute
 )
 
+// AMLKinds lists the kinds of Microsoft.MachineLearningServices resources
+// (2024-04-01), in catalog order.
+var AMLKinds = []string{
+	KindAMLWorkspace, KindAMLCompute, KindAMLJob, KindAMLSchedule,
+	KindAMLOnlineEndpoint, KindAMLOnlineDeployment, KindAMLBatchEndpoint, KindAMLBatchDeployment,
+	KindAMLModel, KindAMLModelVersion, KindAMLData, KindAMLDataVersion,
+	KindAMLEnvironment, KindAMLEnvironmentVersion, KindAMLComponent, KindAMLComponentVersion,
+	KindAMLCode, KindAMLCodeVersion, KindAMLDatastore, KindAMLConnection,
+	KindAMLRegistry, KindAMLRegModel, KindAMLRegModelVersion, KindAMLRegData, KindAMLRegDataVersion,
+	KindAMLRegEnvironment, KindAMLRegEnvironmentVersion, KindAMLRegComponent, KindAMLRegComponentVersion,
+	KindAMLRegCode, KindAMLRegCodeVersion,
+}
+
 // Kinds lists every kind the simulator holds.
-var Kinds = []string{
+var Kinds = append([]string{
 	KindResourceGroup, KindMMAccount, KindModel, KindManifest, KindImage, KindService,
 	KindExpAccount, KindWorkspace, KindProject, KindRun, KindExperiment, KindRunMetric,
 	KindRunArtifact, KindArtifactURI, KindAsset, KindArtifact, KindNotification,
-	KindMLSWorkspace, KindCompute, KindCluster,
-}
+	KindCluster,
+}, AMLKinds...)
 
 // item is one stored resource. Its catalog path is the key of the store
 // (lower-cased); path keeps the spelling it was stored with.
@@ -52,6 +104,11 @@ type item struct {
 	doc     json.RawMessage // nil for rendered kinds (exp.artifact, exp.artifacturi)
 	content []byte          // exp.artifact only
 	art     *artifactRef    // exp.artifact and exp.artifacturi only
+	// archived and disabled are read from the document of aml kinds:
+	// properties.isArchived == true, properties.isEnabled == false. They
+	// drive the listViewType filters.
+	archived bool
+	disabled bool
 }
 
 // artifactRef locates an artifact: the data-plane project path P, the origin
@@ -92,6 +149,9 @@ func key(path string) string { return strings.ToLower(path) }
 
 // put stores it, replacing any item at the same path.
 func (st *store) put(it *item) {
+	if strings.HasPrefix(it.kind, "aml.") {
+		it.archived, it.disabled = docFlags(it.doc)
+	}
 	k := key(it.path)
 	if _, ok := st.items[k]; !ok {
 		st.keys = nil
@@ -169,15 +229,44 @@ func (st *store) each(prefix string, fn func(k string, it *item) bool) {
 	}
 }
 
+// docFlags reads properties.isArchived (true: archived) and
+// properties.isEnabled (false: disabled) of a document; absent fields take
+// the spec's defaults (not archived, enabled).
+func docFlags(doc json.RawMessage) (archived, disabled bool) {
+	var d struct {
+		Properties struct {
+			IsArchived *bool `json:"isArchived"`
+			IsEnabled  *bool `json:"isEnabled"`
+		} `json:"properties"`
+	}
+	if json.Unmarshal(doc, &d) != nil {
+		return false, false
+	}
+	p := d.Properties
+	return p.IsArchived != nil && *p.IsArchived, p.IsEnabled != nil && !*p.IsEnabled
+}
+
+// hasUnder reports whether any item lies below path (keys with the prefix
+// path + "/").
+func (st *store) hasUnder(path string) bool {
+	found := false
+	st.each(key(path)+"/", func(string, *item) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
 // scan returns up to limit items of kind under prefix whose keys sort after
-// the key after ("" for the first page), and the continuation token of the
-// next page ("" when this is the last page).
-func (st *store) scan(prefix, kind, after string, limit int) ([]*item, string) {
+// the key after ("" for the first page) and that keep accepts (nil: all),
+// and the continuation token of the next page ("" when this is the last
+// page).
+func (st *store) scan(prefix, kind, after string, limit int, keep func(*item) bool) ([]*item, string) {
 	prefix = key(prefix)
 	var out []*item
 	more := false
 	st.each(prefix, func(k string, it *item) bool {
-		if k <= after || it.kind != kind {
+		if k <= after || it.kind != kind || (keep != nil && !keep(it)) {
 			return true
 		}
 		if len(out) == limit {
