@@ -188,12 +188,20 @@ func underAny(path string, scopes []string) bool {
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !dsr.ValidRequestID(id) {
-		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid request id", Status: http.StatusBadRequest,
-			Errors: []dsr.FieldError{{Field: "requestId", Message: "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}}})
+	if !validID(w, id) {
 		return
 	}
 	s.writeStatus(w, r, id)
+}
+
+// validID answers 400 for a request id that cannot be one.
+func validID(w http.ResponseWriter, id string) bool {
+	if dsr.ValidRequestID(id) {
+		return true
+	}
+	writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid request id", Status: http.StatusBadRequest,
+		Errors: []dsr.FieldError{{Field: "requestId", Message: "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}}})
+	return false
 }
 
 // writeStatus answers with the status document: 202 with Location and
@@ -219,9 +227,7 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, id string) 
 
 func (s *Server) results(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !dsr.ValidRequestID(id) {
-		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid request id", Status: http.StatusBadRequest,
-			Errors: []dsr.FieldError{{Field: "requestId", Message: "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}}})
+	if !validID(w, id) {
 		return
 	}
 	if _, err := s.Ledger.Request(r.Context(), id); errors.Is(err, store.ErrNotFound) {

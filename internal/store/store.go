@@ -121,3 +121,19 @@ func Walk(ctx context.Context, s Store, prefix string, fn func(Info) error) erro
 		marker = page.Next
 	}
 }
+
+// ContextReader stops reading r when ctx ends, so a long copy into a blob
+// is cut short by cancellation (adapters wrap bodies in it).
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -183,8 +183,9 @@ func RecordDeadLetter(ctx context.Context, l *ledger.Ledger, body []byte, reason
 	if reason == "" {
 		reason = "DeadLettered"
 	}
+	kind, resource := step.Resource()
 	_, err = l.Record(ctx, step.Op, dsr.Record{
-		RequestID: step.RequestID, Operation: op, Kind: step.Res, Resource: step.Path, Outcome: dsr.Failed,
+		RequestID: step.RequestID, Operation: op, Kind: kind, Resource: resource, Outcome: dsr.Failed,
 		Attempts: step.Attempt + max(deliveries, 1), StartedAt: now, FinishedAt: now,
 		Error: &dsr.RecordError{Code: reason, Message: description},
 	})

@@ -145,3 +145,21 @@ func (s *Step) validate() error {
 	}
 	return nil
 }
+
+// Resource is the kind and catalog path a step's result record names: the
+// listed collection for a discover step, the resource otherwise.
+func (s Step) Resource() (kind, path string) {
+	if s.Kind != KindDiscover {
+		return s.Res, s.Path
+	}
+	child := catalog.Lookup(s.Child)
+	parent, err := catalog.NewRef(s.Res, s.Path)
+	if child == nil || err != nil {
+		return s.Res, s.Path
+	}
+	listPath, err := parent.ListPath(child, map[string]string{"objectId": "{objectId}"})
+	if err != nil {
+		return s.Res, s.Path
+	}
+	return child.Name, listPath
+}

@@ -75,7 +75,7 @@ type upload struct {
 // run sends body: a body of at most BlockSize bytes in a single Put Blob,
 // a longer one as staged blocks and a Put Block List.
 func (u upload) run(ctx context.Context, bb *blockblob.Client, body io.Reader) error {
-	body = ctxReader{ctx, body}
+	body = store.ContextReader(ctx, body)
 	first, err := readFirst(body)
 	switch {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:

@@ -144,16 +144,3 @@ func readFirst(r io.Reader) ([]byte, error) {
 	}
 	return buf[:n+m], err
 }
-
-// ctxReader stops reading a body when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

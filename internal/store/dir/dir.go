@@ -105,7 +105,7 @@ func (s *Store) writeTemp(ctx context.Context, body io.Reader) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("dir store: %w", err)
 	}
-	_, err = io.Copy(f, ctxReader{ctx, body})
+	_, err = io.Copy(f, store.ContextReader(ctx, body))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -251,17 +251,4 @@ func (s *Store) keys(prefix string) ([]string, error) {
 	}
 	sort.Strings(keys)
 	return keys, nil
-}
-
-// ctxReader stops a long copy when ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
