@@ -27,6 +27,8 @@ export DSR_READS_PER_SECOND="${DSR_READS_PER_SECOND:-200}"
 
 API="http://$LISTEN/api/dsr/requests"
 RG="/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dsr-target"
+WS="/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-aml/providers/Microsoft.MachineLearningServices/workspaces/ws-shared"
+ALICE='{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","userPrincipalName":"alice@contoso.com"}'
 ID="$(date +%H%M%S)"
 cat <<BANNER
 
@@ -45,6 +47,12 @@ cat <<BANNER
     curl -s -X POST $API -H 'Content-Type: application/json' \\
       -d '{"requestId":"delete-$ID","operation":"delete","targets":["$RG"]}'
     curl -s $API/delete-$ID
+
+  Today's Azure ML: one person (alice) in a workspace shared with bob and carol:
+    curl -s -X POST $API -H 'Content-Type: application/json' \\
+      -d '{"requestId":"alice-export-$ID","operation":"export","match":"subject","targets":["$WS"],"subject":$ALICE}'
+    curl -s -X POST $API -H 'Content-Type: application/json' \\
+      -d '{"requestId":"alice-delete-$ID","operation":"delete","match":"subject","targets":["$WS"],"subject":$ALICE}'
 
   Results land in $DSR_DATA_DIR/dsr/requests/<requestId>/ (request.json, results/, export/, summary.json)
 
