@@ -114,31 +114,48 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, err)
 		return
 	}
-	if !created {
-		if !prev.Request.Same(req) {
-			writeProblem(w, Problem{Type: ProblemConflict, Title: "Request id in use", Status: http.StatusConflict,
-				Detail: "a different request with requestId " + req.RequestID + " exists"})
-			return
-		}
-		s.writeStatus(w, r, req.RequestID)
+	if !created && !prev.Request.Same(req) {
+		writeProblem(w, Problem{Type: ProblemConflict, Title: "Request id in use", Status: http.StatusConflict,
+			Detail: "a different request with requestId " + req.RequestID + " exists"})
 		return
 	}
-	if err := s.fanOut(r.Context(), req); err != nil {
-		// request.json is written: the sweep re-drives a request without
-		// markers or records, so the request is not lost.
-		s.Log.Error("fan-out failed; the sweep will re-drive it", "request_id", req.RequestID, "error", err)
+	if created || s.neverStarted(r.Context(), req.RequestID) {
+		// A replay of a request whose first steps were never written (the
+		// submit failed half-way) starts them now: it is not a second
+		// fan-out. The steps are deterministic, so a race is harmless.
+		if err := s.fanOut(r.Context(), req); err != nil {
+			// request.json is written; the client's retry, or the sweep,
+			// starts the request.
+			s.unavailable(w, err)
+			return
+		}
+		s.Log.Info("request accepted", "request_id", req.RequestID, "op", string(req.Operation), "targets", len(req.Targets), "dry_run", req.DryRun)
 	}
-	s.Log.Info("request accepted", "request_id", req.RequestID, "op", string(req.Operation), "targets", len(req.Targets), "dry_run", req.DryRun)
 	s.writeStatus(w, r, req.RequestID)
 }
 
-// fanOut starts a request's first steps.
+// neverStarted reports whether a request has neither a pending step nor a
+// result record.
+func (s *Server) neverStarted(ctx context.Context, id string) bool {
+	st, err := s.Ledger.Status(ctx, id)
+	return err == nil && st.Counts.Discovered == 0
+}
+
+// fanOut starts a request's first steps. When they cannot be sent, their
+// markers are taken back, so that the request reads as never started and
+// the client's replay starts it (or, failing that, the sweep does).
 func (s *Server) fanOut(ctx context.Context, req dsr.Request) error {
 	steps, err := worker.RootSteps(req)
 	if err != nil {
 		return err
 	}
-	return worker.Spawn(ctx, s.Ledger, s.Queue, time.Time{}, steps...)
+	err = worker.Spawn(ctx, s.Ledger, s.Queue, time.Time{}, steps...)
+	if err != nil {
+		for _, st := range steps {
+			s.Ledger.Done(ctx, req.RequestID, st.Op)
+		}
+	}
+	return err
 }
 
 func isJSON(ct string) bool {

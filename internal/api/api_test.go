@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	"amldsr/internal/api"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
+	"amldsr/internal/queue"
 	"amldsr/internal/queue/memory"
 	"amldsr/internal/store/dir"
 )
@@ -223,4 +226,54 @@ func TestStatusAndResultsErrors(t *testing.T) {
 		t.Errorf("bad continuation token: %d", resp.StatusCode)
 	}
 	_ = dsr.MaxBody
+}
+
+// failingQueue refuses every send, as a Service Bus outage would.
+type failingQueue struct {
+	fail bool
+	sent int
+}
+
+func (f *failingQueue) Send(ctx context.Context, msgs ...queue.Message) error {
+	if f.fail {
+		return errors.New("service bus unavailable")
+	}
+	f.sent += len(msgs)
+	return nil
+}
+
+// A submit whose first steps could not be sent answers 503; the client's
+// replay of the same body starts them (it is not a second fan-out).
+func TestSubmitFanOutFailureIsRetried(t *testing.T) {
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &failingQueue{fail: true}
+	l := ledger.New(st, "dsr")
+	s := &api.Server{Ledger: l, Queue: q, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	body := `{"requestId":"r-retry","operation":"export","targets":["` + rg + `"]}`
+	post := func() int {
+		resp, err := http.Post(srv.URL+"/api/dsr/requests", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(); code != http.StatusServiceUnavailable {
+		t.Fatalf("fan-out failed: %d, want 503", code)
+	}
+	q.fail = false
+	if code := post(); code != http.StatusAccepted {
+		t.Fatalf("replay: %d", code)
+	}
+	if m, _ := l.Pending(context.Background(), "r-retry"); len(m) != 1 || q.sent != 1 {
+		t.Fatalf("after the replay %d steps are pending and %d messages sent, want 1 and 1", len(m), q.sent)
+	}
+	if code := post(); code != http.StatusAccepted || q.sent != 1 {
+		t.Fatalf("a second replay: %d, %d messages sent in all; want 202 and no second fan-out", code, q.sent)
+	}
 }
