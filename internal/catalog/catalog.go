@@ -151,9 +151,6 @@ type Kind struct {
 	SupersededBy string
 }
 
-// Fetches reports whether each listed item is fetched with its own GET.
-func (k *Kind) Fetches() bool { return !k.WriteItems }
-
 // CanMatch reports whether items of k, or of kinds below it, can belong to
 // a subject. Kinds that cannot are left out of match "subject" requests;
 // kinds that only lead to such items are shared context.

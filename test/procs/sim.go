@@ -2,11 +2,9 @@ package procs
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -82,20 +80,6 @@ func (s *Sim) Log(t testing.TB) []Call {
 	var out []Call
 	s.getJSON(t, "/_sim/log", &out)
 	return out
-}
-
-// SetFaults changes fault injection.
-func (s *Sim) SetFaults(t testing.TB, p429, p503 float64) {
-	t.Helper()
-	body := fmt.Sprintf(`{"p429":%g,"p503":%g}`, p429, p503)
-	resp, err := s.client.Post(s.URL+"/_sim/faults", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("set faults: %d", resp.StatusCode)
-	}
 }
 
 func (s *Sim) getJSON(t testing.TB, path string, v any) {
