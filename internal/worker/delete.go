@@ -79,15 +79,8 @@ func (r *run) delete(ctx context.Context) error {
 // deleteTarget reads a match "subject" request's own target to see whether
 // it is the subject's before deleting anything.
 func (r *run) deleteTarget(ctx context.Context) error {
-	u, err := r.API.Endpoints().ItemURL(r.ref, r.step.Loc)
-	if err != nil {
-		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
-	}
-	resp, err := r.API.Get(ctx, u)
-	if errors.Is(err, azureapi.ErrGone) {
-		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Absent, HTTPStatus: 404, UpstreamRequestID: requestIDOf(err)})
-	}
-	if err != nil {
+	resp, done, err := r.getSelf(ctx, dsr.StepDelete)
+	if err != nil || done {
 		return err
 	}
 	m, done, err := r.matchTarget(ctx, resp.Body)
@@ -117,22 +110,15 @@ func (r *run) skipAndDescend(ctx context.Context) error {
 }
 
 // ownLocation reads the resource to learn its location (for kinds that
-// give their data planes one). "-" means the resource is gone and its
-// absence was recorded.
+// give their data planes one). "-" means the step has ended: the resource
+// is gone (its absence recorded) or could not be read.
 func (r *run) ownLocation(ctx context.Context) (string, error) {
 	if !r.ref.Kind.Location {
 		return r.step.Loc, nil
 	}
-	u, err := r.API.Endpoints().ItemURL(r.ref, "")
-	if err != nil {
-		return "", r.fail(ctx, 0, "", "InvalidResource", err.Error())
-	}
-	resp, err := r.API.Get(ctx, u)
-	if errors.Is(err, azureapi.ErrGone) {
-		return "-", r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Absent, HTTPStatus: 404, UpstreamRequestID: requestIDOf(err)})
-	}
-	if err != nil {
-		return "", err
+	resp, done, err := r.getSelf(ctx, dsr.StepDelete)
+	if err != nil || done {
+		return "-", err
 	}
 	loc, err := locationOf(resp.Body)
 	if err != nil {

@@ -26,15 +26,8 @@ func (r *run) export(ctx context.Context) error {
 	if k.Role == catalog.Scope {
 		return r.expandScope(ctx)
 	}
-	u, err := r.API.Endpoints().ItemURL(r.ref, r.step.Loc)
-	if err != nil {
-		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
-	}
-	resp, err := r.API.Get(ctx, u)
-	if errors.Is(err, azureapi.ErrGone) {
-		return r.record(ctx, dsr.Record{Operation: dsr.StepExport, Outcome: dsr.Absent, HTTPStatus: 404, UpstreamRequestID: requestIDOf(err)})
-	}
-	if err != nil {
+	resp, done, err := r.getSelf(ctx, dsr.StepExport)
+	if err != nil || done {
 		return err
 	}
 	m, done, err := r.matchTarget(ctx, resp.Body)
@@ -66,6 +59,20 @@ func (r *run) export(ctx context.Context) error {
 	}
 	return r.record(ctx, dsr.Record{Operation: dsr.StepExport, Outcome: dsr.Succeeded, HTTPStatus: resp.Status,
 		UpstreamRequestID: resp.RequestID, Document: doc, MatchedBy: m.reason, Redacted: redacted})
+}
+
+// getSelf fetches the step's own resource. When it is gone (404), or
+// cannot be addressed, that outcome of op is recorded and done is true.
+func (r *run) getSelf(ctx context.Context, op dsr.Step) (resp *azureapi.Response, done bool, err error) {
+	u, err := r.API.Endpoints().ItemURL(r.ref, r.step.Loc)
+	if err != nil {
+		return nil, true, r.fail(ctx, 0, "", "InvalidResource", err.Error())
+	}
+	resp, err = r.API.Get(ctx, u)
+	if errors.Is(err, azureapi.ErrGone) {
+		return nil, true, r.record(ctx, dsr.Record{Operation: op, Outcome: dsr.Absent, HTTPStatus: 404, UpstreamRequestID: requestIDOf(err)})
+	}
+	return resp, false, err
 }
 
 // matchTarget applies match "subject" to a request's own target, which no

@@ -57,13 +57,19 @@ func outcomes(t *testing.T, e Env, id, tag string) map[string]string {
 // it can reach: children of a project go with it) and skips export-only
 // ones.
 func checkPlan(t *testing.T, e Env, id string, before []procs.Resource) {
-	byResource := deleteRecords(t, e, id)
+	checkDeleteRecords(t, e, id, before, "planned")
+}
+
+// checkDeleteRecords: every deletable resource of the target has a delete
+// record with outcome want, and every export-only one is skipped.
+func checkDeleteRecords(t *testing.T, e Env, id string, before []procs.Resource, want string) {
+	recs := deleteRecords(t, e, id)
 	for _, r := range inRG(before, TargetRG) {
 		switch {
-		case deletable[r.Kind] && byResource[r.Path] != "planned":
-			t.Errorf("dry run: %s %s is %q, want planned", r.Kind, r.Path, byResource[r.Path])
-		case exportOnly[r.Kind] && byResource[r.Path] != "skipped":
-			t.Errorf("dry run: %s %s is %q, want skipped", r.Kind, r.Path, byResource[r.Path])
+		case deletable[r.Kind] && recs[r.Path] != want:
+			t.Errorf("%s: %s %s is %q, want %s", id, r.Kind, r.Path, recs[r.Path], want)
+		case exportOnly[r.Kind] && recs[r.Path] != "skipped":
+			t.Errorf("%s: %s %s is %q, want skipped", id, r.Kind, r.Path, recs[r.Path])
 		}
 	}
 }
@@ -91,15 +97,7 @@ func checkDelete(t *testing.T, e Env, id string, before []procs.Resource) {
 	if a, b := len(inRG(after, OtherRG)), len(inRG(before, OtherRG)); a != b {
 		t.Errorf("the other resource group went from %d to %d resources", b, a)
 	}
-	recs := deleteRecords(t, e, id)
-	for _, r := range inRG(before, TargetRG) {
-		switch {
-		case deletable[r.Kind] && recs[r.Path] != "succeeded":
-			t.Errorf("%s %s: delete record %q, want succeeded", r.Kind, r.Path, recs[r.Path])
-		case exportOnly[r.Kind] && recs[r.Path] != "skipped":
-			t.Errorf("%s %s: delete record %q, want skipped", r.Kind, r.Path, recs[r.Path])
-		}
-	}
+	checkDeleteRecords(t, e, id, before, "succeeded")
 	checkOrder(t, e.Sim.Log(t), before)
 }
 
