@@ -55,6 +55,8 @@ type Record struct {
 	// Redacted lists the fields removed from the exported document
 	// (credentials).
 	Redacted []string `json:"redacted,omitempty"`
+	// Note says what a step did beyond its outcome (a barrier's round).
+	Note string `json:"note,omitempty"`
 }
 
 // OpKey is the deterministic key of one operation: the same step of the

@@ -72,6 +72,34 @@ type Step struct {
 	Attempt int       `json:"attempt,omitempty"`
 	Waits   int       `json:"waits,omitempty"`
 	Since   time.Time `json:"since,omitempty"`
+	// Round counts a barrier's rounds of starting children that discovery
+	// missed (paging that shifted under deletes, items that appeared).
+	Round int `json:"round,omitempty"`
+}
+
+// Operation is the result-record operation of the step, derived here only:
+// a discover step and any step on a scope (a subscription or resource
+// group target, which is only listed) discover; a delete request's steps
+// on resources delete; the rest export.
+func (s Step) Operation() dsr.Step {
+	k := catalog.Lookup(s.Res)
+	switch {
+	case s.Kind == KindDiscover || (k != nil && k.Role == catalog.Scope):
+		return dsr.StepDiscover
+	case s.Mode == dsr.Delete:
+		return dsr.StepDelete
+	}
+	return dsr.StepExport
+}
+
+// Key is the op key the step must carry: derived from its operation, its
+// resource (for a discover step, the listed collection) and its page.
+func (s Step) Key() string {
+	kind, path := s.Res, s.Path
+	if s.Kind == KindDiscover {
+		kind, path = s.Resource()
+	}
+	return dsr.OpKey(s.Operation(), kind, path, s.Page)
 }
 
 // MessageID is deterministic: the same step (same phase, same attempt)

@@ -46,12 +46,15 @@ type Limits struct {
 	BarrierTimeout   time.Duration // how long a delete waits for its children
 	ConfirmTimeout   time.Duration // how long a delete waits for its GET to answer 404
 	FirstBarrierWait time.Duration
+	// MaxRounds bounds a barrier's rounds of starting children that
+	// discovery missed.
+	MaxRounds int
 }
 
 // DefaultLimits are used for zero fields.
 var DefaultLimits = Limits{
 	MaxAttempts: 12, MaxBackoff: 5 * time.Minute, BarrierTimeout: 6 * time.Hour,
-	ConfirmTimeout: 15 * time.Minute, FirstBarrierWait: time.Second,
+	ConfirmTimeout: 15 * time.Minute, FirstBarrierWait: time.Second, MaxRounds: 20,
 }
 
 // Worker runs steps.
@@ -61,8 +64,14 @@ type Worker struct {
 	Queue  queue.Sender
 	Log    *slog.Logger
 	Limits Limits
-	now    func() time.Time
+	// AllowedScopes (DSR_ALLOWED_SCOPES) bound every step, as they bound
+	// submits; empty allows any.
+	AllowedScopes []string
+	now           func() time.Time
 }
+
+// Book is the bookkeeping the worker starts and finishes operations with.
+func (w *Worker) Book() Book { return Book{Ledger: w.Ledger, Queue: w.Queue} }
 
 // New returns a worker with default limits.
 func New(api API, l *ledger.Ledger, q queue.Sender, log *slog.Logger) *Worker {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,15 +18,18 @@ import (
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue/memory"
+	"amldsr/internal/store"
 	"amldsr/internal/store/dir"
 )
 
 // fakeAPI answers from tables keyed by URL path; it records DELETEs.
 type fakeAPI struct {
-	mu      sync.Mutex
-	e       catalog.Endpoints
-	docs    map[string]string // path -> document
-	lists   map[string][]string
+	mu    sync.Mutex
+	e     catalog.Endpoints
+	docs  map[string]string // path -> document
+	lists map[string][]string
+	// paged: a collection served in pages ($skipToken is the page number).
+	paged   map[string][][]string
 	err     error // returned by every call when set
 	deletes []string
 }
@@ -52,10 +56,26 @@ func (f *fakeAPI) ListPage(ctx context.Context, u *url.URL, shape catalog.Shape,
 		return nil, f.err
 	}
 	var items []json.RawMessage
-	for _, it := range f.lists[u.Path] {
+	list, next := f.lists[u.Path], ""
+	if pages, ok := f.paged[u.Path]; ok {
+		i, _ := strconv.Atoi(u.Query().Get("$skipToken"))
+		list = pages[i]
+		if i+1 < len(pages) {
+			next = strconv.Itoa(i + 1)
+		}
+	}
+	for _, it := range list {
 		items = append(items, json.RawMessage(it))
 	}
-	return &azureapi.Page{Items: items, Status: 200, RequestID: "list-id"}, nil
+	pg := &azureapi.Page{Items: items, Status: 200, RequestID: "list-id"}
+	if next != "" {
+		n := *u
+		q := n.Query()
+		q.Set("$skipToken", next)
+		n.RawQuery = q.Encode()
+		pg.Next = &n
+	}
+	return pg, nil
 }
 
 func (f *fakeAPI) BeginDelete(ctx context.Context, u *url.URL) (*azureapi.DeleteResult, error) {
@@ -104,6 +124,31 @@ func setup(t *testing.T, op dsr.Operation) *bundle {
 }
 
 func body(s Step) []byte { s.V = Version; b, _ := json.Marshal(s); return b }
+
+// deliver sends s as the operation's current message (its marker written
+// first, as Book.Start does) and handles what was sent.
+func deliver(ctx context.Context, b *bundle, s Step) error {
+	s.V = Version
+	if err := b.l.Pend(ctx, s.RequestID, ledger.Marker{OpKey: s.Op, MessageID: s.MessageID(), Body: body(s)}); err != nil {
+		return err
+	}
+	return b.w.Handle(ctx, body(s), 1)
+}
+
+// walkResults calls fn with each result record and its op key.
+func walkResults(b *bundle, fn func(key string, r dsr.Record)) error {
+	ctx := context.Background()
+	return store.Walk(ctx, b.l.Store(), dsr.ResultsPrefix("r1"), func(info store.Info) error {
+		var r dsr.Record
+		raw, err := store.ReadAll(ctx, b.l.Store(), info.Key)
+		if err != nil {
+			return err
+		}
+		json.Unmarshal(raw, &r)
+		fn(strings.TrimSuffix(strings.TrimPrefix(info.Key, dsr.ResultsPrefix("r1")), ".json"), r)
+		return nil
+	})
+}
 
 func TestDecodeRejectsPoison(t *testing.T) {
 	ok := Step{V: 1, Kind: KindExport, RequestID: "r1", Op: "op", Mode: dsr.Export, Res: "exp.account", Path: accPath}
