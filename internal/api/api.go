@@ -149,7 +149,7 @@ func (s *Server) fanOut(ctx context.Context, req dsr.Request) error {
 	if err != nil {
 		return err
 	}
-	err = worker.Spawn(ctx, s.Ledger, s.Queue, time.Time{}, steps...)
+	err = worker.Book{Ledger: s.Ledger, Queue: s.Queue}.Start(ctx, time.Time{}, steps...)
 	if err != nil {
 		for _, st := range steps {
 			s.Ledger.Done(ctx, req.RequestID, st.Op)

@@ -143,6 +143,38 @@ func (l *Ledger) Pend(ctx context.Context, requestID string, markers ...Marker) 
 	return nil
 }
 
+// PendNew writes the marker of an operation that is being started, unless
+// the operation has one already; then it writes nothing and returns the
+// marker that is there (its current message), so that the caller sends
+// nothing that would compete with it.
+func (l *Ledger) PendNew(ctx context.Context, requestID string, m Marker) (existing *Marker, err error) {
+	if m.WrittenAt.IsZero() {
+		m.WrittenAt = l.now().UTC()
+	}
+	err = putJSON(ctx, l.store, dsr.PendingBlob(requestID, m.OpKey), m, store.PutOptions{IfNotExists: true})
+	if !errors.Is(err, store.ErrExists) {
+		if err != nil {
+			return nil, fmt.Errorf("pending marker %s: %w", m.OpKey, err)
+		}
+		return nil, nil
+	}
+	cur, err := l.Marker(ctx, requestID, m.OpKey)
+	if errors.Is(err, store.ErrNotFound) { // finished meanwhile: start it again
+		return l.PendNew(ctx, requestID, m)
+	}
+	return cur, err
+}
+
+// Marker reads the pending marker of opKey; store.ErrNotFound when the
+// operation has none.
+func (l *Ledger) Marker(ctx context.Context, requestID, opKey string) (*Marker, error) {
+	var m Marker
+	if err := getJSON(ctx, l.store, dsr.PendingBlob(requestID, opKey), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
 // Done removes the marker of a finished operation.
 func (l *Ledger) Done(ctx context.Context, requestID, opKey string) error {
 	return l.store.Delete(ctx, dsr.PendingBlob(requestID, opKey))

@@ -93,7 +93,7 @@ func (s *Sweeper) request(ctx context.Context, id string, redriveAll bool) (fina
 			return false, 0, err
 		}
 		s.Log.Warn("re-driving a request that never fanned out", "request_id", id)
-		return false, len(steps), worker.Spawn(ctx, s.Ledger, s.Queue, time.Time{}, steps...)
+		return false, len(steps), s.book().Start(ctx, time.Time{}, steps...)
 	}
 	for _, m := range markers {
 		due := m.WrittenAt
@@ -123,11 +123,10 @@ func (s *Sweeper) redrive(ctx context.Context, id string, m ledger.Marker) error
 		return err
 	}
 	m.WrittenAt, m.NotBefore = s.now().UTC(), time.Time{}
-	if err := s.Ledger.Pend(ctx, id, m); err != nil {
-		return err
-	}
-	return s.Queue.Send(ctx, queue.Message{ID: m.MessageID, Body: m.Body, ContentType: "application/json", Properties: m.Properties})
+	return s.book().Resend(ctx, id, m)
 }
+
+func (s *Sweeper) book() worker.Book { return worker.Book{Ledger: s.Ledger, Queue: s.Queue} }
 
 // drain turns every dead-lettered message into a failed result record of
 // its operation, then completes it.
@@ -155,9 +154,13 @@ func (s *Sweeper) drain(ctx context.Context) (int, error) {
 	}
 }
 
-// RecordDeadLetter writes the failed record of a message that will never
-// run (dead-lettered, or poison in Functions mode) and clears its marker.
-// A body that names no request is only logged.
+// RecordDeadLetter records a message that will never run (dead-lettered,
+// or poison in Functions mode). When it is its operation's current
+// message, the operation fails with the reason and its marker is cleared.
+// Any other message (forged, stale, or naming an op key that is not its
+// own) is recorded as rejected under a key of its own, so that it can
+// never take the place of the record its operation will write. A body
+// that names no known request is only logged.
 func RecordDeadLetter(ctx context.Context, l *ledger.Ledger, body []byte, reason, description string, deliveries int, log *slog.Logger) error {
 	step, err := worker.Decode(body)
 	var poison *worker.PoisonError
@@ -172,26 +175,21 @@ func RecordDeadLetter(ctx context.Context, l *ledger.Ledger, body []byte, reason
 		log.Warn("dropping a dead-lettered message of an unknown request", "request_id", step.RequestID, "reason", reason)
 		return nil
 	}
-	now := time.Now().UTC()
-	op := dsr.StepExport
-	switch {
-	case step.Kind == worker.KindDiscover:
-		op = dsr.StepDiscover
-	case step.Mode == dsr.Delete:
-		op = dsr.StepDelete
-	}
 	if reason == "" {
 		reason = "DeadLettered"
 	}
-	kind, resource := step.Resource()
-	_, err = l.Record(ctx, step.Op, dsr.Record{
-		RequestID: step.RequestID, Operation: op, Kind: kind, Resource: resource, Outcome: dsr.Failed,
-		Attempts: step.Attempt + max(deliveries, 1), StartedAt: now, FinishedAt: now,
-		Error: &dsr.RecordError{Code: reason, Message: description},
-	})
+	now := time.Now().UTC()
+	rec := dsr.Record{Outcome: dsr.Failed, Attempts: step.Attempt + max(deliveries, 1), StartedAt: now, FinishedAt: now,
+		Error: &dsr.RecordError{Code: reason, Message: description}}
+	book := worker.Book{Ledger: l}
+	current, _, err := book.Current(ctx, *step)
 	if err != nil {
 		return err
 	}
+	if !current || step.Op != step.Key() {
+		log.Warn("rejected message recorded", "request_id", step.RequestID, "op", step.Op, "reason", reason)
+		return book.Reject(ctx, *step, body, rec)
+	}
 	log.Warn("dead-lettered step recorded as failed", "request_id", step.RequestID, "op", step.Op, "reason", reason)
-	return l.Done(ctx, step.RequestID, step.Op)
+	return book.Finish(ctx, *step, rec)
 }

@@ -33,14 +33,20 @@ func setup(t *testing.T) (*Sweeper, *memory.Queue) {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, q
 }
 
+// step is the root step of the request; op "" gives it its own key.
 func step(op string) worker.Step {
-	return worker.Step{V: 1, Kind: worker.KindExport, RequestID: "r1", Op: op, Mode: dsr.Export, Res: "arm.resourcegroup", Path: target}
+	s := worker.Step{V: 1, Kind: worker.KindExport, RequestID: "r1", Op: op, Mode: dsr.Export, Res: "arm.resourcegroup", Path: target}
+	if op == "" {
+		s.Op = s.Key()
+	}
+	return s
 }
 
 func TestDeadLettersBecomeFailedRecords(t *testing.T) {
 	s, q := setup(t)
 	ctx := context.Background()
-	worker.Spawn(ctx, s.Ledger, q, time.Time{}, step("op-1"))
+	root := step("")
+	worker.Book{Ledger: s.Ledger, Queue: q}.Start(ctx, time.Time{}, root)
 	ds, _ := q.Receiver().Receive(ctx, 1)
 	q.Receiver().DeadLetter(ctx, ds[0], "MaxDeliveryCountExceeded", "failed 10 times")
 	q.Send(ctx, queue.Message{ID: "junk", Body: []byte("not json")})
@@ -52,8 +58,10 @@ func TestDeadLettersBecomeFailedRecords(t *testing.T) {
 	if err != nil || rep.DeadLettered != 2 || rep.Finalized != 1 {
 		t.Fatalf("%+v %v", rep, err)
 	}
-	rec, err := s.Ledger.ReadRecord(ctx, "r1", "op-1")
-	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "MaxDeliveryCountExceeded" {
+	rec, err := s.Ledger.ReadRecord(ctx, "r1", root.Op)
+	// The root step of a resource-group target lists: its record says
+	// discover, as the worker's would.
+	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "MaxDeliveryCountExceeded" || rec.Operation != dsr.StepDiscover {
 		t.Fatalf("record %+v %v", rec, err)
 	}
 	if m, _ := s.Ledger.Pending(ctx, "r1"); len(m) != 0 {
@@ -105,5 +113,40 @@ func TestAFanOutThatNeverHappenedIsRedriven(t *testing.T) {
 	}
 	if active, _ := q.Len(); active != 1 {
 		t.Fatalf("%d messages", active)
+	}
+}
+
+// A dead letter that is not its operation's current message (forged, or
+// stale) is recorded as rejected, never in the place of the record its
+// operation will write.
+func TestAForgedDeadLetterCannotFailAnOperation(t *testing.T) {
+	s, q := setup(t)
+	ctx := context.Background()
+	root := step("")
+	worker.Book{Ledger: s.Ledger, Queue: q}.Start(ctx, time.Time{}, root)
+	forged := root
+	forged.Attempt = 7
+	q.Send(ctx, forged.Message())
+	rc := q.Receiver()
+	for range 2 {
+		ds, _ := rc.Receive(ctx, 1)
+		var got worker.Step
+		json.Unmarshal(ds[0].Body, &got)
+		if got.Attempt == 7 {
+			rc.DeadLetter(ctx, ds[0], "MaxDeliveryCountExceeded", "forged")
+		}
+	}
+	if _, err := s.Sweep(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if done, _ := s.Ledger.HasRecord(ctx, "r1", root.Op); done {
+		t.Fatal("a forged dead letter wrote the operation's record")
+	}
+	if m, _ := s.Ledger.Marker(ctx, "r1", root.Op); m == nil {
+		t.Fatal("a forged dead letter removed the operation's marker")
+	}
+	st, _ := s.Ledger.Status(ctx, "r1")
+	if len(st.Errors) != 1 || st.Errors[0].Code != "MaxDeliveryCountExceeded" {
+		t.Fatalf("the rejected message is not reported: %+v", st.Errors)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
+	"amldsr/internal/store"
 )
 
 // deleteItem decides what a delete does with one listed item: kinds
@@ -23,12 +24,9 @@ func (r *run) deleteItem(ctx context.Context, ref catalog.Ref, m matched) ([]Ste
 	}
 	if (k.Delete == catalog.ExportOnly || m.context) && len(k.Children) == 0 {
 		code, msg := skipReason(k, m.context)
-		_, err := r.Ledger.Record(ctx, dsr.OpKey(dsr.StepDelete, k.Name, ref.Path, 0), dsr.Record{
-			RequestID: r.step.RequestID, Operation: dsr.StepDelete, Kind: k.Name, Resource: ref.Path,
-			Outcome: dsr.Skipped, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
-			Error: &dsr.RecordError{Code: code, Message: msg}, MatchedBy: m.reason,
+		return nil, r.note(ctx, r.visit(KindDelete, ref, m.reason), dsr.Record{
+			Outcome: dsr.Skipped, Error: &dsr.RecordError{Code: code, Message: msg}, MatchedBy: m.reason,
 		})
-		return nil, err
 	}
 	return []Step{r.visit(KindDelete, ref, m.reason)}, nil
 }
@@ -94,8 +92,8 @@ func (r *run) deleteTarget(ctx context.Context) error {
 // skipAndDescend records a resource the delete keeps (export-only, or the
 // context of a subject's items) and lists the deletable kinds below.
 func (r *run) skipAndDescend(ctx context.Context) error {
-	loc, err := r.ownLocation(ctx)
-	if err != nil || loc == "-" {
+	loc, ok, err := r.ownLocation(ctx)
+	if err != nil || !ok {
 		return err
 	}
 	steps, err := r.childDiscoveries(ctx, r.ref, r.ref.Kind.Children, loc)
@@ -110,21 +108,22 @@ func (r *run) skipAndDescend(ctx context.Context) error {
 }
 
 // ownLocation reads the resource to learn its location (for kinds that
-// give their data planes one). "-" means the step has ended: the resource
-// is gone (its absence recorded) or could not be read.
-func (r *run) ownLocation(ctx context.Context) (string, error) {
+// give their data planes one). ok is false when the step has ended: the
+// resource is gone (its absence recorded) or its location is not valid
+// (recorded as failed); then nothing below it may start.
+func (r *run) ownLocation(ctx context.Context) (loc string, ok bool, err error) {
 	if !r.ref.Kind.Location {
-		return r.step.Loc, nil
+		return r.step.Loc, true, nil
 	}
 	resp, done, err := r.getSelf(ctx, dsr.StepDelete)
 	if err != nil || done {
-		return "-", err
+		return "", false, err
 	}
-	loc, err := locationOf(resp.Body)
+	loc, err = locationOf(resp.Body)
 	if err != nil {
-		return "", r.fail(ctx, resp.Status, resp.RequestID, "InvalidLocation", err.Error())
+		return "", false, r.fail(ctx, resp.Status, resp.RequestID, "InvalidLocation", err.Error())
 	}
-	return loc, nil
+	return loc, true, nil
 }
 
 // keeps reports whether the resource itself stays whatever happens below
@@ -136,8 +135,8 @@ func (r *run) keeps() bool {
 // startChildren begins a delete with a delete order: the first group is
 // listed (a dry run lists every group and plans the resource itself).
 func (r *run) startChildren(ctx context.Context) error {
-	loc, err := r.ownLocation(ctx)
-	if err != nil || loc == "-" {
+	loc, ok, err := r.ownLocation(ctx)
+	if err != nil || !ok {
 		return err
 	}
 	order := r.ref.Kind.DeleteOrder
@@ -186,75 +185,138 @@ func (r *run) startGroup(ctx context.Context, self Step, g int) error {
 	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
 		return err
 	}
-	return r.spawn(ctx, r.now().Add(r.Limits.FirstBarrierWait), barrier)
+	return r.Book().Continue(ctx, r.now().Add(r.Limits.FirstBarrierWait), barrier)
 }
 
-// barrier checks whether the group it waits on is done. It fails the
-// delete when a child's delete failed (the parent must not go while its
-// children remain), waits again while children the request deletes are
-// still there, and moves on to the next group, or to the resource itself,
-// when only children of other people (match "subject") remain, or none.
+// barrier checks whether the group it waits on is done. It reads every
+// page of the group's collections and looks at each child the request
+// deletes: a failed delete fails the parent (it must not go while its
+// children remain); a child kept on purpose (skipped) is final; a child
+// whose delete is under way, or done but still listed, is waited for; a
+// child with no delete of its own (discovery missed it: paging shifted
+// under the deletes, or it appeared while the delete ran) gets one now, in
+// a round that is recorded and bounded. With nothing left to wait for, the
+// barrier moves on to the next group, or to the resource itself.
 func (r *run) barrier(ctx context.Context) error {
-	g := r.step.Group
-	kept := 0
-	for _, name := range r.ref.Kind.DeleteOrder[g] {
+	var c census
+	for _, name := range r.ref.Kind.DeleteOrder[r.step.Group] {
 		child := catalog.Lookup(name)
-		remaining, err := r.firstPage(ctx, child)
+		remaining, err := r.allPages(ctx, child)
 		if err != nil {
 			return err
 		}
-		pending, others, err := r.classify(ctx, remaining)
-		if err != nil || (pending == nil && others == 0 && len(remaining) > 0) {
-			return err
+		for _, it := range remaining {
+			if done, err := r.countChild(ctx, &c, it); err != nil || done {
+				return err
+			}
 		}
-		if len(pending) > 0 {
-			return r.waitFor(ctx, child, pending)
-		}
-		kept += others
+	}
+	switch {
+	case len(c.missed) > 0:
+		return r.startMissed(ctx, c.missed)
+	case len(c.pending) > 0:
+		return r.waitFor(ctx, c.pending)
 	}
 	next := *r.step
-	next.Kept += kept
-	if g+1 < len(r.ref.Kind.DeleteOrder) {
-		return r.startGroup(ctx, next, g+1)
+	next.Kept += c.kept
+	if g := r.step.Group + 1; g < len(r.ref.Kind.DeleteOrder) {
+		next.Round = 0
+		return r.startGroup(ctx, next, g)
 	}
 	switch {
 	case r.keeps():
 		return r.keep(ctx, "SharedParent", skipMessage(r.ref.Kind))
 	case next.Kept > 0:
-		return r.keep(ctx, "KeptForOthers", fmt.Sprintf("not deleted: it still holds %d items of other people, which a match \"subject\" delete leaves", next.Kept))
+		return r.keep(ctx, "KeptForOthers", fmt.Sprintf("not deleted: it still holds %d items that this request keeps (other people's, or kept on purpose)", next.Kept))
 	}
 	return r.deleteSelf(ctx)
 }
 
-// classify splits the remaining children into those the request deletes
-// (pending) and those of other people. A pending child whose delete failed
-// for good fails the parent (recorded here); then both results are empty.
-func (r *run) classify(ctx context.Context, remaining []listed) (pending []catalog.Ref, others int, err error) {
-	for _, it := range remaining {
-		m, err := r.match(ctx, it.ref, it.raw)
-		if err != nil {
-			return nil, 0, err
-		}
-		if !m.ok || m.context {
-			others++
-			continue
-		}
-		rec, err := r.Ledger.ReadRecord(ctx, r.step.RequestID, dsr.OpKey(dsr.StepDelete, it.ref.Kind.Name, it.ref.Path, 0))
-		if err == nil && rec.Outcome == dsr.Failed {
-			return nil, 0, r.fail(ctx, 0, "", "ChildNotDeleted",
-				fmt.Sprintf("not deleted because %s %s could not be deleted: %s", it.ref.Kind.Name, it.ref.Path, errorText(rec)))
-		}
-		pending = append(pending, it.ref)
+// census is what a barrier found in its group.
+type census struct {
+	pending []catalog.Ref // being deleted, or deleted and still listed
+	missed  []Step        // no delete of their own yet
+	kept    int           // other people's, or kept on purpose: final
+}
+
+// countChild classifies one remaining child. done is true when the
+// parent's step has ended (a child's delete failed: the parent is failed).
+func (r *run) countChild(ctx context.Context, c *census, it listed) (done bool, err error) {
+	m, err := r.match(ctx, it.ref, it.raw)
+	if err != nil {
+		return false, err
 	}
-	return pending, others, nil
+	if !m.ok || m.context {
+		c.kept++
+		return false, nil
+	}
+	del := r.visit(KindDelete, it.ref, m.reason)
+	rec, err := r.Ledger.ReadRecord(ctx, r.step.RequestID, del.Op)
+	switch {
+	case err == nil && rec.Outcome == dsr.Failed:
+		return true, r.fail(ctx, 0, "", "ChildNotDeleted",
+			fmt.Sprintf("not deleted because %s %s could not be deleted: %s", it.ref.Kind.Name, it.ref.Path, errorText(rec)))
+	case err == nil && (rec.Outcome == dsr.Skipped || rec.Outcome == dsr.Planned):
+		c.kept++
+		return false, nil
+	case err == nil:
+		c.pending = append(c.pending, it.ref)
+		return false, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return false, err
+	}
+	if _, err := r.Ledger.Marker(ctx, r.step.RequestID, del.Op); err == nil {
+		c.pending = append(c.pending, it.ref)
+		return false, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	steps, err := r.deleteItem(ctx, it.ref, m)
+	if err != nil {
+		return false, err
+	}
+	if len(steps) == 0 { // recorded as kept by deleteItem
+		c.kept++
+	}
+	c.missed = append(c.missed, steps...)
+	return false, nil
+}
+
+// startMissed starts the deletes of children that discovery missed, as
+// one recorded round, and waits for them. Children that keep appearing
+// fail the parent after Limits.MaxRounds rounds.
+func (r *run) startMissed(ctx context.Context, missed []Step) error {
+	first := missed[0]
+	if r.step.Round >= r.Limits.MaxRounds {
+		return r.fail(ctx, 0, "", "ChildrenKeepAppearing",
+			fmt.Sprintf("not deleted: after %d rounds, children still appear that no listing had shown (%s %s and %d more)",
+				r.step.Round, first.Res, first.Path, len(missed)-1))
+	}
+	next := *r.step
+	next.Round++
+	next.Waits++
+	round := r.fresh(KindDiscover, r.ref.Kind.Name, r.ref.Path)
+	round.Child, round.Page = first.Res, -next.Round
+	round.Op = round.Key()
+	kind, path := round.Resource()
+	note := fmt.Sprintf("barrier round %d of the delete of %s (group %d): started %d deletes of children that discovery had not seen (%s %s first)",
+		next.Round, r.ref.Path, r.step.Group, len(missed), first.Res, first.Path)
+	r.Log.Warn("starting children discovery missed", "request_id", r.step.RequestID, "op", r.step.Op, "resource_id", r.ref.Path, "round", next.Round, "children", len(missed))
+	if err := r.spawn(ctx, zeroTime, missed...); err != nil {
+		return err
+	}
+	if err := r.note(ctx, round, dsr.Record{Kind: kind, Resource: path, Outcome: dsr.Succeeded, Note: note}); err != nil {
+		return err
+	}
+	return later(next, waitBackoff(r.step.Waits))
 }
 
 // waitFor reschedules the barrier while children are still being deleted,
 // until BarrierTimeout.
-func (r *run) waitFor(ctx context.Context, child *catalog.Kind, pending []catalog.Ref) error {
+func (r *run) waitFor(ctx context.Context, pending []catalog.Ref) error {
 	if r.now().Sub(r.step.Since) > r.Limits.BarrierTimeout {
 		return r.fail(ctx, 0, "", "ChildrenRemain",
-			fmt.Sprintf("not deleted: %s %s and others remained after %v", child.Name, pending[0].Path, r.Limits.BarrierTimeout))
+			fmt.Sprintf("not deleted: %s %s and %d others remained after %v", pending[0].Kind.Name, pending[0].Path, len(pending)-1, r.Limits.BarrierTimeout))
 	}
 	next := *r.step
 	next.Waits++
@@ -273,9 +335,13 @@ type listed struct {
 	raw []byte
 }
 
-// firstPage lists the first page of child under the resource.
-func (r *run) firstPage(ctx context.Context, child *catalog.Kind) ([]listed, error) {
-	listPath, err := r.ref.ListPath(child, nil)
+// maxBarrierPages bounds the pages a barrier reads of one collection.
+const maxBarrierPages = 1000
+
+// allPages lists every page of child under the resource. A chain that
+// loops or runs past maxBarrierPages is an upstream error.
+func (r *run) allPages(ctx context.Context, child *catalog.Kind) ([]listed, error) {
+	listPath, err := r.ref.ListPath(child, r.subjectParams())
 	if err != nil {
 		return nil, err
 	}
@@ -283,21 +349,32 @@ func (r *run) firstPage(ctx context.Context, child *catalog.Kind) ([]listed, err
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.API.ListPage(ctx, u, child.Shape, child.TokenParam)
-	if errors.Is(err, azureapi.ErrGone) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var out []listed
-	for _, raw := range page.Items {
-		if ref, err := catalog.Item(child, listPath, raw); err == nil {
-			out = append(out, listed{ref: ref, raw: raw})
+	seen := map[string]bool{}
+	for n := 0; u != nil; n++ {
+		if n == maxBarrierPages || seen[u.String()] {
+			return nil, &azureapi.Error{Class: azureapi.Permanent, Code: "EndlessList",
+				Message: fmt.Sprintf("the list of %s under %s did not end after %d pages", child.Name, r.ref.Path, n)}
 		}
-	}
-	if len(out) == 0 && len(page.Items) > 0 {
-		return nil, &azureapi.Error{Class: azureapi.Permanent, Code: "InvalidListItem", Message: "children remain that cannot be addressed"}
+		seen[u.String()] = true
+		page, err := r.API.ListPage(ctx, u, child.Shape, child.TokenParam)
+		if errors.Is(err, azureapi.ErrGone) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		items := 0
+		for _, raw := range page.Items {
+			if ref, err := catalog.Item(child, listPath, raw); err == nil {
+				out = append(out, listed{ref: ref, raw: raw})
+				items++
+			}
+		}
+		if items == 0 && len(page.Items) > 0 {
+			return nil, &azureapi.Error{Class: azureapi.Permanent, Code: "InvalidListItem", Message: "children remain that cannot be addressed"}
+		}
+		u = page.Next
 	}
 	return out, nil
 }
@@ -312,6 +389,9 @@ func errorText(rec *dsr.Record) string {
 // deleteSelf sends DELETE for the resource, with the kind's delete query
 // (forceToPurge, underlyingResourceAction).
 func (r *run) deleteSelf(ctx context.Context) error {
+	if r.req.DryRun { // admit keeps dry runs out of every delete phase
+		return &PoisonError{Reason: "DryRun", Description: "a DELETE under a dry run", Step: r.step}
+	}
 	u, err := r.API.Endpoints().URL(r.ref.Kind, r.ref.Kind.Path, r.ref.Path, r.step.Loc, values(r.ref.Kind.DeleteQuery))
 	if err != nil {
 		return r.fail(ctx, 0, "", "InvalidResource", err.Error())

@@ -16,13 +16,12 @@ import (
 // discoverStep is the step that lists the first page of child under
 // parent.
 func (r *run) discoverStep(parent catalog.Ref, child *catalog.Kind, loc string) (Step, error) {
-	listPath, err := parent.ListPath(child, r.subjectParams())
-	if err != nil {
+	if _, err := parent.ListPath(child, r.subjectParams()); err != nil {
 		return Step{}, err
 	}
 	s := r.fresh(KindDiscover, parent.Kind.Name, parent.Path)
 	s.Child, s.Loc = child.Name, loc
-	s.Op = dsr.OpKey(dsr.StepDiscover, child.Name, listPath, 0)
+	s.Op = s.Key()
 	return s, nil
 }
 
@@ -63,7 +62,7 @@ func (r *run) discover(ctx context.Context) error {
 	if page.Next != nil {
 		s := *r.step
 		s.Link, s.Page, s.Attempt, s.Waits = page.Next.String(), r.step.Page+1, 0, 0
-		s.Op = dsr.OpKey(dsr.StepDiscover, child.Name, listPath, s.Page)
+		s.Op = s.Key()
 		next = append(next, s)
 	}
 	if err := r.spawn(ctx, zeroTime, next...); err != nil {
@@ -134,11 +133,8 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 // match "subject" request covers it.
 func (r *run) visit(kind string, ref catalog.Ref, why string) Step {
 	s := r.fresh(kind, ref.Kind.Name, ref.Path)
-	op := dsr.StepExport
-	if kind == KindDelete {
-		op = dsr.StepDelete
-	}
-	s.Op, s.Why = dsr.OpKey(op, ref.Kind.Name, ref.Path, 0), why
+	s.Why = why
+	s.Op = s.Key()
 	return s
 }
 
@@ -149,12 +145,9 @@ func (r *run) writeListed(ctx context.Context, ref catalog.Ref, raw []byte, why 
 	if err := putDocument(ctx, r.Ledger, doc, body); err != nil {
 		return err
 	}
-	_, err := r.Ledger.Record(ctx, dsr.OpKey(dsr.StepExport, ref.Kind.Name, ref.Path, 0), dsr.Record{
-		RequestID: r.step.RequestID, Operation: dsr.StepExport, Kind: ref.Kind.Name, Resource: ref.Path,
-		Outcome: dsr.Succeeded, HTTPStatus: 200, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
-		Document: doc, MatchedBy: why, Redacted: redacted,
+	return r.note(ctx, r.visit(KindExport, ref, why), dsr.Record{
+		Outcome: dsr.Succeeded, HTTPStatus: 200, Document: doc, MatchedBy: why, Redacted: redacted,
 	})
-	return err
 }
 
 // recordBadItem records an item the service listed that cannot be
@@ -162,17 +155,12 @@ func (r *run) writeListed(ctx context.Context, ref catalog.Ref, raw []byte, why 
 // collection). It fails on its own; the rest of the page goes on.
 func (r *run) recordBadItem(ctx context.Context, k *catalog.Kind, listPath string, raw []byte, cause error) error {
 	h := sha256.Sum256(raw)
-	_, err := r.Ledger.Record(ctx, dsr.OpKey(dsr.StepExport, k.Name, listPath+"#"+hex.EncodeToString(h[:8]), 0), dsr.Record{
-		RequestID: r.step.RequestID, Operation: r.itemOperation(), Kind: k.Name, Resource: listPath,
-		Outcome: dsr.Failed, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
-		Error: &dsr.RecordError{Code: "InvalidListItem", Message: cause.Error()},
-	})
-	return err
-}
-
-func (r *run) itemOperation() dsr.Step {
+	kind := KindExport
 	if r.step.Mode == dsr.Delete {
-		return dsr.StepDelete
+		kind = KindDelete
 	}
-	return dsr.StepExport
+	s := r.fresh(kind, k.Name, listPath+"#"+hex.EncodeToString(h[:8]))
+	s.Op = s.Key()
+	return r.note(ctx, s, dsr.Record{Kind: k.Name, Resource: listPath, Outcome: dsr.Failed,
+		Error: &dsr.RecordError{Code: "InvalidListItem", Message: cause.Error()}})
 }

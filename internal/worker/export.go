@@ -96,7 +96,7 @@ func (r *run) matchTarget(ctx context.Context, doc []byte) (matched, bool, error
 	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
 		return m, true, err
 	}
-	return m, true, r.record(ctx, dsr.Record{Operation: r.operation(), Outcome: dsr.Skipped,
+	return m, true, r.record(ctx, dsr.Record{Outcome: dsr.Skipped,
 		Error: &dsr.RecordError{Code: "NotTheSubjects", Message: "the target does not belong to the subject; only what below it does is covered"}})
 }
 
@@ -160,13 +160,11 @@ func (r *run) recordSkippedCollection(ctx context.Context, parent catalog.Ref, c
 	if err != nil {
 		listPath = parent.Path
 	}
-	now := r.now().UTC()
-	_, err = r.Ledger.Record(ctx, dsr.OpKey(dsr.StepDiscover, child.Name, listPath, 0), dsr.Record{
-		RequestID: r.step.RequestID, Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath,
-		Outcome: dsr.Skipped, Attempts: 1, StartedAt: now, FinishedAt: now,
-		Error: &dsr.RecordError{Code: code, Message: msg},
-	})
-	return err
+	s := r.fresh(KindDiscover, parent.Kind.Name, parent.Path)
+	s.Child = child.Name
+	s.Op = s.Key()
+	return r.note(ctx, s, dsr.Record{Kind: child.Name, Resource: listPath, Outcome: dsr.Skipped, Attempts: 1,
+		Error: &dsr.RecordError{Code: code, Message: msg}})
 }
 
 // resolveLocation reads the location of the account that owns child's

@@ -102,19 +102,28 @@ func (s Step) Key() string {
 	return dsr.OpKey(s.Operation(), kind, path, s.Page)
 }
 
-// MessageID is deterministic: the same step (same phase, same attempt)
-// always gets the same id.
+// MessageID is deterministic and covers the whole step: the same step
+// always gets the same id, and two steps that differ in any field (a
+// reschedule, a later phase, another resume token) never share one, so
+// duplicate detection drops only true duplicates.
 func (s Step) MessageID() string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d\x00%s\x00%d\x00%d\x00%d",
-		s.RequestID, s.Op, s.Kind, s.Page, s.Phase, s.Group, s.Attempt, s.Waits))
+	s.V = Version
+	b, _ := json.Marshal(s)
+	return messageID(b)
+}
+
+// messageID is the id of a message body.
+func messageID(body []byte) string {
+	h := sha256.Sum256(body)
 	return hex.EncodeToString(h[:16])
 }
 
 // Message encodes s as a queue message.
 func (s Step) Message() queue.Message {
+	s.V = Version
 	b, _ := json.Marshal(s)
 	return queue.Message{
-		ID: s.MessageID(), Body: b, ContentType: "application/json",
+		ID: messageID(b), Body: b, ContentType: "application/json",
 		Properties: map[string]string{"requestId": s.RequestID, "kind": s.Kind},
 	}
 }

@@ -90,10 +90,22 @@ type run struct {
 }
 
 // Handle runs the step in body. deliveryCount is the queue's (1 on the
-// first delivery).
+// first delivery). A step that does not fit its request is a
+// *PoisonError; a message that is not its operation's current one (stale
+// after a reschedule, or forged) does nothing.
 func (w *Worker) Handle(ctx context.Context, body []byte, deliveryCount int) error {
 	step, err := Decode(body)
 	if err != nil {
+		return err
+	}
+	req, err := w.Ledger.Request(ctx, step.RequestID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return &PoisonError{Reason: "UnknownRequest", Description: "no request " + step.RequestID, Step: step}
+		}
+		return err
+	}
+	if err := w.admit(req, step); err != nil {
 		return err
 	}
 	done, err := w.Ledger.HasRecord(ctx, step.RequestID, step.Op)
@@ -103,10 +115,10 @@ func (w *Worker) Handle(ctx context.Context, body []byte, deliveryCount int) err
 	if done { // a redelivery of a step that finished
 		return w.Ledger.Done(ctx, step.RequestID, step.Op)
 	}
-	req, err := w.Ledger.Request(ctx, step.RequestID)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return &PoisonError{Reason: "UnknownRequest", Description: "no request " + step.RequestID, Step: step}
+	current, m, err := w.Book().Current(ctx, *step)
+	if err != nil || !current {
+		if err == nil {
+			err = w.stale(ctx, step, m, deliveryCount)
 		}
 		return err
 	}
@@ -114,6 +126,17 @@ func (w *Worker) Handle(ctx context.Context, body []byte, deliveryCount int) err
 	r := &run{Worker: w, step: step, ref: ref, req: req, attempts: step.Attempt + max(deliveryCount, 1), started: w.now().UTC()}
 	w.Log.Debug("step", "request_id", step.RequestID, "op", step.Op, "kind", step.Kind, "phase", step.Phase, "resource_id", step.Path)
 	return r.dispatch(ctx)
+}
+
+// stale handles a message that its operation's marker does not hold: it
+// is dropped. On a redelivery the marker's own message is sent again, in
+// case the send that replaced this one was lost.
+func (w *Worker) stale(ctx context.Context, s *Step, m *ledger.Marker, deliveryCount int) error {
+	w.Log.Warn("dropping a message that is not its operation's current one", "request_id", s.RequestID, "op", s.Op, "kind", s.Kind, "phase", s.Phase)
+	if m == nil || deliveryCount <= 1 {
+		return nil
+	}
+	return w.Book().Resend(ctx, s.RequestID, *m)
 }
 
 func (r *run) dispatch(ctx context.Context) error {
@@ -187,51 +210,34 @@ func (e *retryLater) Error() string { return "retry later" }
 
 func later(next Step, after time.Duration) error { return &retryLater{next: &next, after: after} }
 
-// reschedule rewrites the step's marker and sends it again, scheduled.
+// reschedule replaces the step's message with next, due after a delay.
 func (r *run) reschedule(ctx context.Context, next Step, after time.Duration) error {
-	at := r.now().Add(after)
-	if err := r.spawn(ctx, at, next); err != nil {
+	if err := r.Book().Continue(ctx, r.now().Add(after), next); err != nil {
 		return err
 	}
 	r.Log.Info("rescheduled", "request_id", next.RequestID, "op", next.Op, "phase", next.Phase, "attempt", next.Attempt, "after", after.Round(time.Millisecond).String())
 	return nil
 }
 
-// spawn makes steps durable (their pending markers) and then sends them;
-// at is when they are due (zero: now).
+// spawn starts new operations; at is when they are due (zero: now).
 func (r *run) spawn(ctx context.Context, at time.Time, steps ...Step) error {
-	return Spawn(ctx, r.Ledger, r.Queue, at, steps...)
+	return r.Book().Start(ctx, at, steps...)
 }
 
-// Spawn writes the pending markers of steps, then sends them. It is how
-// submit, the worker and the sweep start work.
-func Spawn(ctx context.Context, l *ledger.Ledger, q queue.Sender, at time.Time, steps ...Step) error {
-	if len(steps) == 0 {
-		return nil
-	}
-	markers := make([]ledger.Marker, len(steps))
-	msgs := make([]queue.Message, len(steps))
-	for i, s := range steps {
-		s.V = Version
-		msgs[i] = s.Message()
-		msgs[i].ScheduledAt = at
-		markers[i] = ledger.Marker{OpKey: s.Op, MessageID: msgs[i].ID, Body: msgs[i].Body, Properties: msgs[i].Properties, NotBefore: at}
-	}
-	if err := l.Pend(ctx, steps[0].RequestID, markers...); err != nil {
-		return err
-	}
-	return q.Send(ctx, msgs...)
+// record finishes the step's operation with rec, after starting children.
+func (r *run) record(ctx context.Context, rec dsr.Record, children ...Step) error {
+	return r.Book().Finish(ctx, *r.step, r.stamp(rec), children...)
 }
 
-// record writes the result record of the step's operation and clears its
-// marker.
-func (r *run) record(ctx context.Context, rec dsr.Record) error {
-	rec.RequestID = r.step.RequestID
-	if rec.Kind == "" {
-		rec.Kind = r.ref.Kind.Name
-	}
-	if rec.Resource == "" {
-		rec.Resource = r.ref.Path
+// note records an operation done inline, as the step s would have.
+func (r *run) note(ctx context.Context, s Step, rec dsr.Record) error {
+	return r.Book().Note(ctx, s, r.stamp(rec))
+}
+
+// stamp fills a record's attempts and times from the run.
+func (r *run) stamp(rec dsr.Record) dsr.Record {
+	if rec.Kind == "" && r.step.Kind != KindDiscover {
+		rec.Kind, rec.Resource = r.ref.Kind.Name, r.ref.Path
 	}
 	if rec.Attempts == 0 {
 		rec.Attempts = r.attempts
@@ -243,36 +249,20 @@ func (r *run) record(ctx context.Context, rec dsr.Record) error {
 		}
 	}
 	rec.FinishedAt = r.now().UTC()
-	if _, err := r.Ledger.Record(ctx, r.step.Op, rec); err != nil {
-		return err
-	}
-	return r.Ledger.Done(ctx, r.step.RequestID, r.step.Op)
+	return rec
 }
 
 // fail records the step's operation as failed for good.
 func (r *run) fail(ctx context.Context, status int, upstream, code, msg string) error {
 	r.Log.Warn("step failed", "request_id", r.step.RequestID, "op", r.step.Op, "resource_id", r.ref.Path, "code", code, "error", msg)
 	return r.record(ctx, dsr.Record{
-		Operation: r.operation(), Outcome: dsr.Failed, HTTPStatus: status, UpstreamRequestID: upstream,
+		Outcome: dsr.Failed, HTTPStatus: status, UpstreamRequestID: upstream,
 		Error: &dsr.RecordError{Code: code, Message: msg},
 	})
 }
 
-// operation is the record operation of the step.
-func (r *run) operation() dsr.Step {
-	switch {
-	case r.step.Kind == KindDiscover:
-		return dsr.StepDiscover
-	case r.step.Mode == dsr.Delete && r.ref.Kind.Role != catalog.Scope:
-		return dsr.StepDelete
-	case r.ref.Kind.Role == catalog.Scope:
-		return dsr.StepDiscover
-	default:
-		return dsr.StepExport
-	}
-}
-
-// fresh starts a new operation's step under the same request.
+// fresh starts a new operation's step under the same request; its op key
+// is set by the caller once the step is complete (Step.Key).
 func (r *run) fresh(kind, res, path string) Step {
 	return Step{V: Version, Kind: kind, RequestID: r.step.RequestID, Mode: r.step.Mode, Res: res, Path: path, Loc: r.step.Loc}
 }
@@ -286,15 +276,13 @@ func RootSteps(req dsr.Request) ([]Step, error) {
 		if err != nil {
 			return nil, err
 		}
-		kind, op := KindExport, dsr.StepExport
+		kind := KindExport
 		if req.Operation == dsr.Delete {
-			kind, op = KindDelete, dsr.StepDelete
+			kind = KindDelete
 		}
-		if ref.Kind.Role == catalog.Scope {
-			op = dsr.StepDiscover
-		}
-		steps = append(steps, Step{V: Version, Kind: kind, RequestID: req.RequestID, Mode: req.Operation,
-			Res: ref.Kind.Name, Path: ref.Path, Op: dsr.OpKey(op, ref.Kind.Name, ref.Path, 0)})
+		s := Step{V: Version, Kind: kind, RequestID: req.RequestID, Mode: req.Operation, Res: ref.Kind.Name, Path: ref.Path}
+		s.Op = s.Key()
+		steps = append(steps, s)
 	}
 	return steps, nil
 }

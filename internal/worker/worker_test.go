@@ -193,8 +193,9 @@ func TestDiscoverIsolatesBadItems(t *testing.T) {
 		`{"id":"` + rgPath + `/providers/Microsoft.MachineLearningExperimentation/accounts/a2/workspaces/w1/projects/p9"}`,
 		`{"name":"no id"}`,
 	}
-	s := Step{Kind: KindDiscover, RequestID: "r1", Mode: dsr.Export, Res: "exp.workspace", Path: wsPath, Child: "exp.project", Op: "discover-op"}
-	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+	s := Step{Kind: KindDiscover, RequestID: "r1", Mode: dsr.Export, Res: "exp.workspace", Path: wsPath, Child: "exp.project"}
+	s.Op = s.Key()
+	if err := deliver(ctx, b, s); err != nil {
 		t.Fatal(err)
 	}
 	recs, _, _ := b.l.Results(ctx, "r1", "", 100)
@@ -229,7 +230,7 @@ func TestBarrierRefusesParentOfFailedChild(t *testing.T) {
 		Error: &dsr.RecordError{Code: "AuthorizationFailed", Message: "no role"}})
 	op := dsr.OpKey(dsr.StepDelete, "exp.account", accPath, 0)
 	s := Step{Kind: KindBarrier, RequestID: "r1", Mode: dsr.Delete, Res: "exp.account", Path: accPath, Op: op, Since: time.Now()}
-	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+	if err := deliver(ctx, b, s); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := b.l.ReadRecord(ctx, "r1", op)
@@ -247,23 +248,23 @@ func TestBarrierWaitsForChildren(t *testing.T) {
 	b := setup(t, dsr.Delete)
 	ctx := context.Background()
 	b.api.lists[accPath+"/workspaces"] = []string{`{"id":"` + wsPath + `"}`}
+	// The workspace's delete is under way.
+	b.l.Pend(ctx, "r1", ledger.Marker{OpKey: dsr.OpKey(dsr.StepDelete, "exp.workspace", wsPath, 0), MessageID: "m"})
 	op := dsr.OpKey(dsr.StepDelete, "exp.account", accPath, 0)
 	s := Step{Kind: KindBarrier, RequestID: "r1", Mode: dsr.Delete, Res: "exp.account", Path: accPath, Op: op, Since: time.Now()}
-	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+	if err := deliver(ctx, b, s); err != nil {
 		t.Fatal(err)
 	}
 	if done, _ := b.l.HasRecord(ctx, "r1", op); done || len(b.api.deletes) != 0 {
 		t.Fatalf("recorded=%v deletes=%v while a child remains", done, b.api.deletes)
 	}
-	m, _ := b.l.Pending(ctx, "r1")
-	if len(m) != 1 || !m[0].NotBefore.After(time.Now()) {
-		t.Fatalf("marker %+v: want one, scheduled for later", m)
+	m, err := b.l.Marker(ctx, "r1", op)
+	if err != nil || !m.NotBefore.After(time.Now()) {
+		t.Fatalf("marker %+v %v: want it scheduled for later", m, err)
 	}
 	// Children gone: the account is deleted and confirmed.
 	b.api.lists[accPath+"/workspaces"] = nil
-	var next Step
-	json.Unmarshal(m[0].Body, &next)
-	if err := b.w.Handle(ctx, m[0].Body, 1); err != nil {
+	if err := b.w.Handle(ctx, m.Body, 1); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := b.l.ReadRecord(ctx, "r1", op)
@@ -278,7 +279,7 @@ func TestThrottlingReschedulesThenGivesUp(t *testing.T) {
 	b.api.err = &azureapi.Error{Class: azureapi.Throttled, Status: 429, RetryAfter: 30 * time.Second}
 	op := dsr.OpKey(dsr.StepExport, "exp.workspace", wsPath, 0)
 	s := Step{Kind: KindExport, RequestID: "r1", Mode: dsr.Export, Res: "exp.workspace", Path: wsPath, Op: op, Loc: "eastus"}
-	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+	if err := deliver(ctx, b, s); err != nil {
 		t.Fatal(err)
 	}
 	m, _ := b.l.Pending(ctx, "r1")
@@ -286,7 +287,7 @@ func TestThrottlingReschedulesThenGivesUp(t *testing.T) {
 		t.Fatalf("marker %+v: want it scheduled 30 s ahead", m)
 	}
 	s.Attempt = DefaultLimits.MaxAttempts - 1
-	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+	if err := deliver(ctx, b, s); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := b.l.ReadRecord(ctx, "r1", op)

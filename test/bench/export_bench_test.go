@@ -93,7 +93,7 @@ func exportOnce(b *testing.B, client *azureapi.Client, log *slog.Logger, id stri
 		b.Fatal(err)
 	}
 	steps, _ := worker.RootSteps(req)
-	if err := worker.Spawn(ctx, l, q, time.Time{}, steps...); err != nil {
+	if err := (worker.Book{Ledger: l, Queue: q}).Start(ctx, time.Time{}, steps...); err != nil {
 		b.Fatal(err)
 	}
 	r := &runner.Runner{Receiver: q.Receiver(), Handler: worker.New(client, l, q, log), Concurrency: 8,
