@@ -97,3 +97,10 @@ func (s *Sim) getJSON(t testing.TB, path string, v any) {
 		t.Fatalf("GET %s: %v", path, err)
 	}
 }
+
+// Appeared lists the items that appeared while deletes ran (-appear).
+func (s *Sim) Appeared(t testing.TB) []string {
+	var out []string
+	s.getJSON(t, "/_sim/appeared", &out)
+	return out
+}

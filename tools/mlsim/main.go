@@ -58,6 +58,8 @@ func parseFlags(args []string) (config, error) {
 	polls := fs.Int("lro-polls", sim.DefaultLROPolls, "polls of a long-running delete answered in progress")
 	fs.StringVar(&c.opts.Audience, "audience", sim.DefaultAudience, "the only token audience accepted")
 	fs.StringVar(&c.opts.IdentityHeader, "identity-header", sim.DefaultIdentityHeader, "X-IDENTITY-HEADER value required by /msi/token")
+	fs.BoolVar(&c.opts.OffsetPaging, "offset-paging", false, "continuation tokens are offsets: deletes between pages make lists skip items")
+	fs.IntVar(&c.opts.Appear, "appear", 0, "how many items appear while deletes run (a sibling per delete of a model, project or job)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -73,6 +75,8 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-p429 and -p503 must be fractions whose sum is at most 1")
 	case c.opts.RetryAfter < 1:
 		return c, errors.New("-retry-after must be at least 1")
+	case c.opts.Appear < 0:
+		return c, errors.New("-appear must not be negative")
 	case *polls < 0:
 		return c, errors.New("-lro-polls must not be negative")
 	}

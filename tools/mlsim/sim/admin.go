@@ -66,6 +66,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		resp = s.adminLog(r)
 	case "/_sim/faults":
 		resp = s.adminFaults(r)
+	case "/_sim/appeared":
+		resp = s.adminAppeared(r)
 	default:
 		resp = notFound(planeARM, "NotFound", "no administration endpoint at "+r.URL.Path)
 	}

@@ -278,17 +278,17 @@ func (s *Server) armList(r *http.Request, c call, a *armPath, ver, prefix, kind 
 	if !ok {
 		tok, _ = queryGet(r, "$skip")
 	}
-	after, err := decodeToken(tok, prefix)
-	if err != nil {
-		return badRequest(planeARM, "InvalidSkipToken", "the $skipToken is not valid for this list")
-	}
 	var keep func(*item) bool
+	var err error
 	if a.typ != nil && ver == a.typ.api && a.typ.view != viewNone {
 		if keep, err = viewKeep(r, a.typ.view); err != nil {
 			return badRequest(planeARM, "InvalidListViewType", err.Error())
 		}
 	}
-	items, next := s.st.scan(prefix, kind, after, s.opts.PageSize, keep)
+	items, next, err := s.page(prefix, kind, tok, s.opts.PageSize, keep)
+	if err != nil {
+		return badRequest(planeARM, "InvalidSkipToken", "the $skipToken is not valid for this list")
+	}
 	page := armPage{Value: make([]json.RawMessage, 0, len(items))}
 	for _, it := range items {
 		page.Value = append(page.Value, it.doc)
@@ -329,6 +329,7 @@ func (s *Server) armDelete(r *http.Request, c call, a *armPath, ver string) *res
 		return errorResponse(planeARM, http.StatusConflict, "Conflict",
 			"The container '"+it.path+"' still has versions; delete its versions first.")
 	}
+	s.appearBeside(it)
 	if mode == delSync {
 		s.removeResource(a.typ.kind, it.path)
 		return empty(http.StatusOK)

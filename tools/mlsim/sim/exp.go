@@ -169,11 +169,10 @@ func (s *Server) contList(r *http.Request, c call, coll, prefix, kind, param str
 		}
 	}
 	tok, _ := queryGet(r, param)
-	after, err := decodeToken(tok, prefix)
+	items, next, err := s.page(prefix, kind, tok, s.opts.PageSize, nil)
 	if err != nil {
 		return badRequest(planeExp, "BadRequest", "the continuation token is not valid for this list")
 	}
-	items, next := s.st.scan(prefix, kind, after, s.opts.PageSize, nil)
 	page := contPage{Value: make([]json.RawMessage, 0, len(items)), ContinuationToken: next}
 	for _, it := range items {
 		page.Value = append(page.Value, s.render(it, s.base(r)))

@@ -96,11 +96,10 @@ func (s *Server) mmList(r *http.Request, c call, m *mmPath) *response {
 		size = min(n, size)
 	}
 	tok, _ := queryGet(r, "$skipToken")
-	after, err := decodeToken(tok, m.coll+"/")
+	items, next, err := s.page(m.coll+"/", m.kind, tok, size, nil)
 	if err != nil {
 		return badRequest(planeMM, "BadRequest", "the $skipToken is not valid for this list")
 	}
-	items, next := s.st.scan(m.coll+"/", m.kind, after, size, nil)
 	page := armPage{Value: make([]json.RawMessage, 0, len(items))}
 	for _, it := range items {
 		page.Value = append(page.Value, it.doc)
@@ -126,6 +125,7 @@ func (s *Server) mmDelete(m *mmPath) *response {
 			m.kind+" '"+m.id+"' is still referenced by "+by.kind+" '"+by.path+"'")
 	}
 	s.st.remove(key(path))
+	s.appearBeside(it)
 	return empty(http.StatusOK)
 }
 

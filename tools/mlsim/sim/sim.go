@@ -86,6 +86,15 @@ type Options struct {
 	// IdentityHeader is the X-IDENTITY-HEADER value /msi/token requires;
 	// empty means DefaultIdentityHeader.
 	IdentityHeader string
+	// OffsetPaging makes continuation tokens offsets (the count of items
+	// already returned) instead of keys: deletes between two pages then
+	// make the next page skip items, as on many Azure lists.
+	OffsetPaging bool
+	// Appear is how many items appear while deletes run: each delete of
+	// a model-management model, an experimentation project or a job
+	// (today's API) creates a sibling (its name plus "-late<N>"), until
+	// Appear of them have appeared. Appeared lists them.
+	Appear int
 }
 
 // withDefaults returns o with every zero or out-of-range field replaced by
@@ -144,6 +153,7 @@ type Server struct {
 	contentKey []byte // signs content URLs (derived from the seed)
 	reads      int    // calls counted for x-ms-ratelimit-remaining-*
 	deletes    int
+	appeared   []string // paths of the items that appeared (Options.Appear)
 }
 
 // New returns a Server loaded with the deterministic data set of

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"strconv"
+	"math"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
@@ -286,6 +288,42 @@ func (st *store) scan(prefix, kind, after string, limit int, keep func(*item) bo
 // part after the list's prefix, base64url).
 func encodeToken(prefix, lastKey string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strings.TrimPrefix(lastKey, prefix)))
+}
+
+// page returns one page of the items of kind under prefix that keep
+// accepts, from continuation token tok, and the next page's token. With
+// Options.OffsetPaging the token is the number of items already returned,
+// as many Azure lists do: items deleted between two pages shift the rest
+// forward, so the next page skips some of them.
+func (s *Server) page(prefix, kind, tok string, limit int, keep func(*item) bool) ([]*item, string, error) {
+	if !s.opts.OffsetPaging {
+		after, err := decodeToken(tok, prefix)
+		if err != nil {
+			return nil, "", err
+		}
+		items, next := s.st.scan(prefix, kind, after, limit, keep)
+		return items, next, nil
+	}
+	offset := 0
+	if tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || len(b) < 2 || b[0] != 'o' {
+			return nil, "", errBadToken
+		}
+		if offset, err = strconv.Atoi(string(b[1:])); err != nil || offset < 0 {
+			return nil, "", errBadToken
+		}
+	}
+	all, _ := s.st.scan(prefix, kind, "", math.MaxInt, keep)
+	if offset >= len(all) {
+		return nil, "", nil
+	}
+	end := min(offset+limit, len(all))
+	next := ""
+	if end < len(all) {
+		next = base64.RawURLEncoding.EncodeToString([]byte("o" + strconv.Itoa(end)))
+	}
+	return all[offset:end], next, nil
 }
 
 // errBadToken reports a continuation token the simulator cannot read.
