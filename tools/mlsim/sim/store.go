@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"strconv"
-	"math"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
@@ -10,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
