@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
@@ -76,12 +77,16 @@ func (r *run) discover(ctx context.Context) error {
 // validated link of a later one.
 func (r *run) pageURL(child *catalog.Kind, listPath string) (*url.URL, error) {
 	e := r.API.Endpoints()
-	if r.step.Link == "" {
-		return e.URL(child, child.List, listPath, r.step.Loc, values(child.ListQuery))
+	first, err := e.URL(child, child.List, listPath, r.step.Loc, values(child.ListQuery))
+	if err != nil || r.step.Link == "" {
+		return first, err
 	}
 	u, err := url.Parse(r.step.Link)
 	if err != nil || !e.Allowed(u) {
 		return nil, fmt.Errorf("next page link is not on a configured endpoint")
+	}
+	if u.Host != first.Host || !strings.EqualFold(u.EscapedPath(), first.EscapedPath()) {
+		return nil, fmt.Errorf("next page link %s://%s%s does not continue the list %s", u.Scheme, u.Host, u.EscapedPath(), first.EscapedPath())
 	}
 	return u, nil
 }

@@ -339,3 +339,25 @@ func TestOperationOfAStep(t *testing.T) {
 		}
 	}
 }
+
+// A next-page link that leaves its list (forged, or an upstream that
+// points elsewhere) is not followed.
+func TestNextPageLinkStaysOnItsList(t *testing.T) {
+	b := setupReq(t, dsr.Request{Operation: dsr.Export, Targets: []string{rgPath}})
+	ctx := context.Background()
+	other := rgPath + "/providers/Microsoft.MachineLearningExperimentation/accounts/a2/workspaces"
+	b.api.lists[other] = []string{`{"id":"` + other + `/w9"}`}
+	s := Step{V: Version, Kind: KindDiscover, RequestID: "r1", Mode: dsr.Export, Res: "exp.account", Path: accPath, Child: "exp.workspace",
+		Page: 1, Link: "https://management.azure.com" + other + "?api-version=2017-05-01-preview&$skiptoken=x"}
+	s.Op = s.Key()
+	if err := deliver(ctx, b, s); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.l.ReadRecord(ctx, "r1", s.Op)
+	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "InvalidPage" {
+		t.Fatalf("record %+v %v", rec, err)
+	}
+	if ms, _ := b.l.Pending(ctx, "r1"); len(ms) != 0 {
+		t.Fatalf("items of another list started: %+v", ms)
+	}
+}
