@@ -185,23 +185,13 @@ func (s *Server) outsideScopes(targets []string) (field, target string) {
 	}
 	for i, t := range targets {
 		ref, _ := catalog.ParseTarget(t)
-		if !underAny(ref.Path, s.AllowedScopes) {
+		if !catalog.Under(ref.Path, s.AllowedScopes) {
 			return fmt.Sprintf("targets[%d]", i), t
 		}
 	}
 	return "", ""
 }
 
-func underAny(path string, scopes []string) bool {
-	p := strings.ToLower(path)
-	for _, sc := range scopes {
-		sc = strings.ToLower(strings.TrimSuffix(sc, "/"))
-		if p == sc || strings.HasPrefix(p, sc+"/") {
-			return true
-		}
-	}
-	return false
-}
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
