@@ -192,7 +192,6 @@ func (s *Server) outsideScopes(targets []string) (field, target string) {
 	return "", ""
 }
 
-
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !validID(w, id) {
