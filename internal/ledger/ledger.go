@@ -175,6 +175,16 @@ func (l *Ledger) Marker(ctx context.Context, requestID, opKey string) (*Marker, 
 	return &m, nil
 }
 
+// AnyPending reports whether some operation of requestID whose op key
+// starts with opPrefix is pending (one listing call).
+func (l *Ledger) AnyPending(ctx context.Context, requestID, opPrefix string) (bool, error) {
+	page, err := l.store.List(ctx, dsr.PendingPrefix(requestID)+opPrefix, "", 1)
+	if err != nil {
+		return false, err
+	}
+	return len(page.Items) > 0, nil
+}
+
 // Done removes the marker of a finished operation.
 func (l *Ledger) Done(ctx context.Context, requestID, opKey string) error {
 	return l.store.Delete(ctx, dsr.PendingBlob(requestID, opKey))

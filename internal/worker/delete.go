@@ -271,6 +271,13 @@ func (r *run) countChild(ctx context.Context, c *census, it listed) (done bool, 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
+	// While a listing of this kind is still running, its steps may not
+	// have started yet: the child is not missed, only not reached.
+	listing, err := r.Ledger.AnyPending(ctx, r.step.RequestID, string(dsr.StepDiscover)+"."+it.ref.Kind.Name+".")
+	if err != nil || listing {
+		c.pending = append(c.pending, it.ref)
+		return false, err
+	}
 	steps, err := r.deleteItem(ctx, it.ref, m)
 	if err != nil {
 		return false, err

@@ -361,3 +361,24 @@ func TestNextPageLinkStaysOnItsList(t *testing.T) {
 		t.Fatalf("items of another list started: %+v", ms)
 	}
 }
+
+// A child that the listing of its kind has not reached yet is not missed:
+// the barrier waits for the listing instead of starting a second delete.
+func TestBarrierWaitsForARunningListing(t *testing.T) {
+	b := setupReq(t, dsr.Request{Operation: dsr.Delete, Targets: []string{rgPath}})
+	ctx := context.Background()
+	b.api.lists[accPath+"/workspaces"] = []string{`{"id":"` + wsPath + `"}`}
+	listing := Step{V: Version, Kind: KindDiscover, RequestID: "r1", Mode: dsr.Delete, Res: "exp.account", Path: accPath, Child: "exp.workspace", Page: 1}
+	listing.Op = listing.Key()
+	b.l.Pend(ctx, "r1", ledger.Marker{OpKey: listing.Op, MessageID: listing.MessageID(), Body: body(listing)})
+	s := barrierOf("exp.account", accPath, 0)
+	if err := deliver(ctx, b, s); err != nil {
+		t.Fatal(err)
+	}
+	if m := markerOf(t, b, dsr.OpKey(dsr.StepDelete, "exp.workspace", wsPath, 0)); m != nil {
+		t.Fatalf("a delete was started while the listing still runs: %+v", m)
+	}
+	if m := markerOf(t, b, s.Op); m == nil || m.Round != 0 || m.Waits != 1 {
+		t.Fatalf("the barrier should wait, round 0: %+v", m)
+	}
+}
