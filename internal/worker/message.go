@@ -72,6 +72,10 @@ type Step struct {
 	Attempt int       `json:"attempt,omitempty"`
 	Waits   int       `json:"waits,omitempty"`
 	Since   time.Time `json:"since,omitempty"`
+	// Seen holds short hashes of the page links a listing has read, oldest
+	// first and at most maxSeen of them, so that a next link back to one of
+	// them ends the listing instead of looping (discover steps only).
+	Seen []string `json:"seen,omitempty"`
 }
 
 // MessageID is deterministic: the same step (same phase, same attempt)
