@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
+	"amldsr/internal/ledger"
 	"amldsr/internal/store"
 )
 
@@ -182,5 +184,32 @@ func TestDiscoverEndsALoopToTheFirstPage(t *testing.T) {
 	}
 	if loops := withCode(records(t, b), "PageLoop"); len(loops) != 1 {
 		t.Fatalf("loop records %+v", loops)
+	}
+}
+
+// A step of a request stopped at its step cap fails without calling the
+// API and starts nothing.
+func TestStepOfACappedRequestFailsWithoutRunning(t *testing.T) {
+	b := setup(t, dsr.Export)
+	ctx := context.Background()
+	b.api.err = errors.New("must not be called")
+	if _, err := b.l.Cap(ctx, "r1", 10, 11); err != nil {
+		t.Fatal(err)
+	}
+	s := Step{Kind: KindDiscover, RequestID: "r1", Mode: dsr.Export, Res: "exp.project", Path: projPath,
+		Child: "exp.run", Loc: "eastus", Op: "discover-op"}
+	b.l.Pend(ctx, "r1", ledger.Marker{OpKey: "discover-op"})
+	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.l.ReadRecord(ctx, "r1", "discover-op")
+	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "StepCapReached" {
+		t.Fatalf("record %+v %v", rec, err)
+	}
+	if m, _ := b.l.Pending(ctx, "r1"); len(m) != 0 {
+		t.Fatalf("markers left or started: %+v", m)
+	}
+	if n, _ := b.q.Len(); n != 0 {
+		t.Fatalf("%d messages sent", n)
 	}
 }
