@@ -38,7 +38,7 @@ func serveFunctions(ctx context.Context, cfg config.Config, a *app) error {
 	mux.Handle("/api/", a.api.Handler())
 	mux.HandleFunc("POST /"+fnProcessStep, func(w http.ResponseWriter, r *http.Request) { a.processStep(w, r, cfg.StepTimeout) })
 	mux.HandleFunc("POST /"+fnSweep, a.sweepInvocation)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(mux, functionsWriteTimeout(cfg))
 	a.log.Info("amldsr functions mode", "listen", ln.Addr().String())
 	return serveUntil(ctx, srv, ln, a)
 }
@@ -134,7 +134,7 @@ func serveWorker(ctx context.Context, cfg config.Config, a *app) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(mux, healthWriteTimeout)
 	a.log.Info("amldsr worker mode", "queue", cfg.Queue, "health", "http://"+ln.Addr().String()+"/healthz")
 	done := make(chan struct{})
 	go func() { defer close(done); newRunner(cfg, a).Run(ctx) }()

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"amldsr/internal/api"
 	"amldsr/internal/config"
 )
 
@@ -31,8 +33,12 @@ func serveLocal(ctx context.Context, cfg config.Config, a *app) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: routes(a), ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(localHandler(cfg, routes(a)), localWriteTimeout)
 	a.log.Info("amldsr local mode", "listen", "http://"+ln.Addr().String(), "data_dir", cfg.DataDir, "queue", queueName(cfg, a))
+	if api.BeyondLoopback(cfg.Listen) {
+		a.log.Warn("listening beyond loopback: the API acts with this machine's Azure login for anyone who reaches it",
+			"listen", cfg.Listen, "allowed_hosts", strings.Join(api.AllowedHosts(cfg.Listen, cfg.PublicURL), ","))
+	}
 	if a.embedded {
 		// The embedded queue starts empty: whatever was pending when the
 		// last process stopped is sent again now.
@@ -63,6 +69,35 @@ func serveLocal(ctx context.Context, cfg config.Config, a *app) error {
 	srv.Shutdown(shut)
 	wg.Wait()
 	return err
+}
+
+// Timeouts of the servers. A request is read within serverReadTimeout
+// (bodies are at most 64 KiB, invocations at most a message), and
+// answered within the write timeout of its server.
+const (
+	serverReadHeaderTimeout = 10 * time.Second
+	serverReadTimeout       = 30 * time.Second
+	serverIdleTimeout       = 2 * time.Minute
+	localWriteTimeout       = 2 * time.Minute
+	healthWriteTimeout      = 10 * time.Second
+)
+
+// functionsWriteTimeout outlasts the longest invocation: a step
+// (DSR_STEP_TIMEOUT) or the host's functionTimeout (10 minutes in host.json).
+func functionsWriteTimeout(cfg config.Config) time.Duration {
+	return max(cfg.StepTimeout, 10*time.Minute) + time.Minute
+}
+
+// newServer is an http.Server with every timeout set.
+func newServer(h http.Handler, write time.Duration) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: serverReadHeaderTimeout, ReadTimeout: serverReadTimeout,
+		WriteTimeout: write, IdleTimeout: serverIdleTimeout}
+}
+
+// localHandler serves h only to requests sent to a name local mode answers
+// to (see api.AllowedHosts): local mode acts with the user's Azure login.
+func localHandler(cfg config.Config, h http.Handler) http.Handler {
+	return api.HostGuard(api.AllowedHosts(cfg.Listen, cfg.PublicURL), h)
 }
 
 func queueName(cfg config.Config, a *app) string {

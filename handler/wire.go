@@ -69,8 +69,10 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	a := &app{log: log, ledger: l, receiver: receiver, embedded: embedded}
 	a.worker = worker.New(client, l, sender, log)
 	a.worker.AllowedScopes = cfg.AllowedScopes
-	a.api = &api.Server{Ledger: l, Queue: sender, Log: log, PublicURL: cfg.PublicURL, AllowedScopes: cfg.AllowedScopes, RetryAfter: 5 * time.Second, PageSize: 100}
-	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, Log: log}
+	a.api = &api.Server{Ledger: l, Queue: sender, Log: log, PublicURL: cfg.PublicURL, AllowedScopes: cfg.AllowedScopes, RetryAfter: 5 * time.Second, PageSize: 100,
+		TrustCallerHeaders: cfg.Mode == config.Functions}
+	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, Log: log,
+		MaxSteps: cfg.MaxStepsPerRequest}
 	return a, nil
 }
 

@@ -40,6 +40,10 @@ type Server struct {
 	RetryAfter time.Duration
 	// PageSize is the number of result records per page.
 	PageSize int
+	// TrustCallerHeaders records the X-MS-CLIENT-PRINCIPAL-* headers as
+	// the caller: set only in Functions mode, where the host (App Service
+	// authentication) sets them. Anywhere else a caller could forge them.
+	TrustCallerHeaders bool
 }
 
 // Handler returns the API's routes.
@@ -108,7 +112,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req = req.WithDefaults()
-	ar := dsr.AcceptedRequest{Request: req, AcceptedAt: time.Now().UTC(), By: callerOf(r)}
+	ar := dsr.AcceptedRequest{Request: req, AcceptedAt: time.Now().UTC(), By: s.callerOf(r)}
 	prev, created, err := s.Ledger.Accept(r.Context(), ar)
 	if err != nil {
 		s.unavailable(w, err)
@@ -168,8 +172,11 @@ func isJSON(ct string) bool {
 }
 
 // callerOf names the caller identity that App Service authentication or
-// the Functions host passed, if any.
-func callerOf(r *http.Request) string {
+// the Functions host passed, if any; none unless TrustCallerHeaders.
+func (s *Server) callerOf(r *http.Request) string {
+	if !s.TrustCallerHeaders {
+		return ""
+	}
 	for _, h := range []string{"X-MS-CLIENT-PRINCIPAL-NAME", "X-MS-CLIENT-PRINCIPAL-ID"} {
 		if v := r.Header.Get(h); v != "" && len(v) < 256 {
 			return v

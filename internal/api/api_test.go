@@ -96,6 +96,8 @@ func TestSubmitRejectsBadInput(t *testing.T) {
 		{"bad upn", `{"operation":"export","targets":["` + rg + `"],"subject":{"userPrincipalName":"no at sign"}}`, "application/json", 400, "subject.userPrincipalName"},
 		{"subject match without subject", `{"operation":"export","targets":["` + rg + `"],"match":"subject"}`, "application/json", 400, "subject"},
 		{"bad match", `{"operation":"export","targets":["` + rg + `"],"match":"some"}`, "application/json", 400, "match"},
+		{"duplicate key, last one off", `{"operation":"delete","targets":["` + rg + `"],"dryRun":true,"DRYRUN":false}`, "application/json", 400, "DRYRUN"},
+		{"case-variant key in subject", `{"operation":"export","targets":["` + rg + `"],"subject":{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","ObjectID":"aaaaaaaa-bbbb-cccc-dddd-ffffffffffff"}}`, "application/json", 400, "subject.ObjectID"},
 		{"dry-run export", `{"operation":"export","targets":["` + rg + `"],"dryRun":true}`, "application/json", 400, "dryRun"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -275,5 +277,36 @@ func TestSubmitFanOutFailureIsRetried(t *testing.T) {
 	}
 	if code := post(); code != http.StatusAccepted || q.sent != 1 {
 		t.Fatalf("a second replay: %d, %d messages sent in all; want 202 and no second fan-out", code, q.sent)
+	}
+}
+
+// The caller identity headers are the host's word only in Functions mode;
+// anywhere else anybody can send them, so they are not recorded.
+func TestCallerHeadersTrustedOnlyWhenTheHostSetsThem(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		st, err := dir.Open(t.TempDir(), "dsr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := ledger.New(st, "dsr")
+		s := &api.Server{Ledger: l, Queue: memory.New(memory.Options{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			TrustCallerHeaders: trusted}
+		srv := httptest.NewServer(s.Handler())
+		req, _ := http.NewRequest("POST", srv.URL+"/api/dsr/requests", strings.NewReader(`{"requestId":"r1","operation":"export","targets":["`+rg+`"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-MS-CLIENT-PRINCIPAL-NAME", "forged@contoso.com")
+		resp, err := http.DefaultClient.Do(req)
+		srv.Close()
+		if err != nil || resp.StatusCode != 202 {
+			t.Fatalf("submit: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		ar, err := l.Request(context.Background(), "r1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{true: "forged@contoso.com"}[trusted]; ar.By != want {
+			t.Errorf("trusted=%v: recorded caller %q, want %q", trusted, ar.By, want)
+		}
 	}
 }

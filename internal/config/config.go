@@ -56,6 +56,9 @@ type Config struct {
 	DeletesPerSecond float64       // DSR_DELETES_PER_SECOND
 	LockDuration     time.Duration // DSR_LOCK_DURATION: the embedded queue's lock
 	LogLevel         slog.Level    // DSR_LOG_LEVEL: debug, info, warn, error
+	// MaxStepsPerRequest is DSR_MAX_STEPS_PER_REQUEST: a request that
+	// starts more operations is stopped and ends failed (see ledger.Cap).
+	MaxStepsPerRequest int
 }
 
 // Load reads the environment through getenv; args are the command-line
@@ -92,6 +95,7 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		LockDuration:     p.duration("DSR_LOCK_DURATION", time.Minute),
 		LogLevel:         p.level("DSR_LOG_LEVEL"),
 	}
+	c.MaxStepsPerRequest = p.integer("DSR_MAX_STEPS_PER_REQUEST", 1_000_000, 1, 1_000_000_000)
 	switch {
 	case len(args) > 0 && args[0] == "worker":
 		c.Mode = Worker

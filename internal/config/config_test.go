@@ -62,3 +62,17 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		t.Errorf("functions mode without Service Bus: %v", err)
 	}
 }
+
+func TestMaxStepsPerRequest(t *testing.T) {
+	if c, err := Load(env(nil), nil); err != nil || c.MaxStepsPerRequest != 1_000_000 {
+		t.Fatalf("default %d %v", c.MaxStepsPerRequest, err)
+	}
+	if c, err := Load(env(map[string]string{"DSR_MAX_STEPS_PER_REQUEST": "5000"}), nil); err != nil || c.MaxStepsPerRequest != 5000 {
+		t.Fatalf("5000: %d %v", c.MaxStepsPerRequest, err)
+	}
+	for _, v := range []string{"0", "-1", "lots", "1e6"} {
+		if _, err := Load(env(map[string]string{"DSR_MAX_STEPS_PER_REQUEST": v}), nil); err == nil || !strings.Contains(err.Error(), "DSR_MAX_STEPS_PER_REQUEST") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}

@@ -79,10 +79,20 @@ var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // ValidRequestID reports whether id may name a request.
 func ValidRequestID(id string) bool { return requestIDRE.MatchString(id) }
 
-// Decode reads a request body: JSON, unknown fields rejected, then
-// validated. It never generates the request id; see WithDefaults.
+// Decode reads a request body: JSON, unknown fields rejected, every key
+// spelled exactly once as the contract spells it (see scanKeys), then
+// validated. It reads r to its end: the caller bounds it (MaxBody). It never
+// generates the request id; see WithDefaults.
 func Decode(r io.Reader) (Request, error) {
-	dec := json.NewDecoder(r)
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return Request{}, decodeError(err)
+	}
+	var keys ValidationError
+	if err := scanKeys(body, requestType); errors.As(err, &keys) {
+		return Request{}, keys
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var req Request
 	if err := dec.Decode(&req); err != nil {

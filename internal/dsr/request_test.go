@@ -75,10 +75,50 @@ func TestOpKey(t *testing.T) {
 	}
 }
 
+// A key that appears twice in one object, or that differs only in case
+// from another key or from the field's name, is a field error: encoding/json
+// would match it case-insensitively and let the last one win.
+func TestDecodeRejectsDuplicateAndCaseVariantKeys(t *testing.T) {
+	tg := `"targets":["` + rg + `"]`
+	for _, c := range []struct{ name, body, field string }{
+		{"dryRun then DRYRUN", `{"operation":"delete",` + tg + `,"dryRun":true,"DRYRUN":false}`, "DRYRUN"},
+		{"dryRun twice", `{"operation":"delete",` + tg + `,"dryRun":true,"dryRun":false}`, "dryRun"},
+		{"case variant alone", `{"operation":"delete",` + tg + `,"DryRun":true}`, "DryRun"},
+		{"operation twice", `{"operation":"export",` + tg + `,"operation":"delete"}`, "operation"},
+		{"targets twice", `{"operation":"export",` + tg + `,` + tg + `}`, "targets"},
+		{"subject key twice", `{"operation":"export",` + tg + `,"subject":{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","objectId":"aaaaaaaa-bbbb-cccc-dddd-ffffffffffff"}}`, "subject.objectId"},
+		{"subject case variant", `{"operation":"export",` + tg + `,"subject":{"userPrincipalName":"a@b.c","USERPRINCIPALNAME":"x@b.c"}}`, "subject.USERPRINCIPALNAME"},
+		{"subject twice", `{"operation":"export",` + tg + `,"subject":{},"Subject":{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}}`, "Subject"},
+		{"inside an unknown value", `{"operation":"export",` + tg + `,"x":{"a":1,"A":2}}`, "x.A"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(c.body))
+			var v ValidationError
+			if !errors.As(err, &v) {
+				t.Fatalf("accepted (err %v)", err)
+			}
+			found := false
+			for _, f := range v {
+				found = found || f.Field == c.field
+			}
+			if !found {
+				t.Errorf("errors %v, want one for %q", v, c.field)
+			}
+		})
+	}
+	// Keys spelled as the contract spells them still decode.
+	req, err := Decode(strings.NewReader(`{"operation":"delete",` + tg + `,"dryRun":true,"subject":{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}}`))
+	if err != nil || !req.DryRun {
+		t.Fatalf("%+v %v", req, err)
+	}
+}
+
 func FuzzDecode(f *testing.F) {
 	f.Add(`{"operation":"export","targets":["` + rg + `"]}`)
 	f.Add(`{"operation":"delete","targets":["` + rg + `/providers/Microsoft.MachineLearningExperimentation/accounts/a"],"dryRun":true,"match":"subject","subject":{"userPrincipalName":"a@b.c"}}`)
 	f.Add(`{"requestId":"x","operation":"export","targets":[],"subject":null}`)
+	f.Add(`{"operation":"delete","targets":["` + rg + `"],"dryRun":true,"DRYRUN":false}`)
+	f.Add(`{"operation":"export","targets":["` + rg + `"],"subject":{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","OBJECTID":"aaaaaaaa-bbbb-cccc-dddd-ffffffffffff"}}`)
 	f.Fuzz(func(t *testing.T, body string) {
 		req, err := Decode(strings.NewReader(body))
 		if err != nil {
@@ -90,6 +130,10 @@ func FuzzDecode(f *testing.F) {
 		}
 		if len(req.Targets) == 0 || len(req.Targets) > MaxTargets || (req.Operation != Export && req.Operation != Delete) {
 			t.Fatalf("accepted an incomplete request %+v", req)
+		}
+		// What is accepted has no key that another key shadows.
+		if err := scanKeys([]byte(body), requestType); err != nil {
+			t.Fatalf("accepted %q with %v", body, err)
 		}
 	})
 }

@@ -26,7 +26,10 @@ type Sweeper struct {
 	// scheduled time) has lost its message and is sent again.
 	RedriveAfter time.Duration
 	Log          *slog.Logger
-	now          func() time.Time
+	// MaxSteps is the step cap of a request (DSR_MAX_STEPS_PER_REQUEST);
+	// zero: none. See ledger.Cap.
+	MaxSteps int
+	now      func() time.Time
 }
 
 // Report says what a sweep did.
@@ -77,6 +80,13 @@ func (s *Sweeper) request(ctx context.Context, id string, redriveAll bool) (fina
 	if st.State.Terminal() {
 		s.Log.Info("request finished", "request_id", id, "state", string(st.State), "succeeded", st.Counts.Succeeded, "failed", st.Counts.Failed, "skipped", st.Counts.Skipped)
 		return true, 0, s.Ledger.Finalize(ctx, st)
+	}
+	if s.MaxSteps > 0 && st.Counts.Discovered > s.MaxSteps {
+		if written, err := s.Ledger.Cap(ctx, id, s.MaxSteps, st.Counts.Discovered); err != nil {
+			return false, 0, err
+		} else if written {
+			s.Log.Warn("request stopped at its step cap", "request_id", id, "steps", st.Counts.Discovered, "limit", s.MaxSteps)
+		}
 	}
 	markers, err := s.Ledger.Pending(ctx, id)
 	if err != nil {

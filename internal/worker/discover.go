@@ -6,12 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
+	"amldsr/internal/store"
 )
 
 // discoverStep is the step that lists the first page of child under
@@ -60,17 +63,39 @@ func (r *run) discover(ctx context.Context) error {
 		}
 		next = append(next, steps...)
 	}
+	seen := append(slices.Clone(r.step.Seen), linkHash(u))
+	loop := ""
 	if page.Next != nil {
-		s := *r.step
-		s.Link, s.Page, s.Attempt, s.Waits = page.Next.String(), r.step.Page+1, 0, 0
-		s.Op = s.Key()
-		next = append(next, s)
+		if i := slices.Index(seen, linkHash(page.Next)); i >= 0 {
+			loop = fmt.Sprintf("page %d's next link leads back to page %d of this listing; the listing stops here",
+				r.step.Page+1, r.step.Page+1-(len(seen)-1-i))
+		} else {
+			s := *r.step
+			s.Link, s.Page, s.Attempt, s.Waits = page.Next.String(), r.step.Page+1, 0, 0
+			s.Op = s.Key()
+			s.Seen = seen[max(0, len(seen)-maxSeen):]
+			next = append(next, s)
+		}
 	}
 	if err := r.spawn(ctx, zeroTime, next...); err != nil {
 		return err
 	}
-	return r.record(ctx, dsr.Record{Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath,
-		Outcome: dsr.Succeeded, HTTPStatus: page.Status, UpstreamRequestID: page.RequestID})
+	rec := dsr.Record{Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath,
+		Outcome: dsr.Succeeded, HTTPStatus: page.Status, UpstreamRequestID: page.RequestID}
+	if loop != "" {
+		rec.Outcome, rec.Error = dsr.Failed, &dsr.RecordError{Code: "PageLoop", Message: loop}
+	}
+	return r.record(ctx, rec)
+}
+
+// maxSeen bounds Step.Seen: a loop longer than this many pages is not
+// seen as one, and ends at the request's step cap instead.
+const maxSeen = 64
+
+// linkHash is the short hash of a page link that Step.Seen holds.
+func linkHash(u *url.URL) string {
+	h := sha256.Sum256([]byte(u.String()))
+	return hex.EncodeToString(h[:8])
 }
 
 // pageURL is the first page's URL (with the kind's list query), or the
@@ -103,6 +128,9 @@ func values(m map[string]string) url.Values {
 // kinds in an export) its document written here.
 func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, raw []byte) ([]Step, error) {
 	ref, err := catalog.Item(child, listPath, raw)
+	if err == nil {
+		err = r.storable(ref)
+	}
 	if err != nil {
 		return nil, r.recordBadItem(ctx, child, listPath, raw, err)
 	}
@@ -126,6 +154,9 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 	for _, name := range child.PerItem {
 		k := catalog.Lookup(name)
 		path, err := k.Path.Build(ref.Params)
+		if err == nil {
+			err = r.storable(catalog.Ref{Kind: k, Path: path, Params: ref.Params})
+		}
 		if err != nil {
 			return nil, r.recordBadItem(ctx, k, listPath, raw, err)
 		}
@@ -164,8 +195,50 @@ func (r *run) recordBadItem(ctx context.Context, k *catalog.Kind, listPath strin
 	if r.step.Mode == dsr.Delete {
 		kind = KindDelete
 	}
+	code := "InvalidListItem"
+	if _, long := errors.AsType[*nameTooLong](cause); long {
+		code = "NameTooLong"
+	}
 	s := r.fresh(kind, k.Name, listPath+"#"+hex.EncodeToString(h[:8]))
 	s.Op = s.Key()
 	return r.note(ctx, s, dsr.Record{Kind: k.Name, Resource: listPath, Outcome: dsr.Failed,
-		Error: &dsr.RecordError{Code: "InvalidListItem", Message: cause.Error()}})
+		Error: &dsr.RecordError{Code: code, Message: cause.Error()}})
 }
+
+// nameTooLong is a listed item whose name would make a blob name longer
+// than the store takes (Azure's 1024 bytes).
+type nameTooLong struct {
+	key, path string
+}
+
+func (e *nameTooLong) Error() string {
+	p := e.path
+	if len(p) > 160 {
+		p = p[:120] + "…" + p[len(p)-40:]
+	}
+	return fmt.Sprintf("the item's export would be a blob name of %d bytes; the store takes at most %d: %s", len(e.key), store.MaxKey, p)
+}
+
+// storable checks that an export can write ref's document (and an
+// artifact's content) under a blob name the store takes: one overlong
+// name fails its item, not its page.
+func (r *run) storable(ref catalog.Ref) error {
+	if r.step.Mode != dsr.Export {
+		return nil
+	}
+	keys := []string{dsr.ExportBlob(r.step.RequestID, ref.Path)}
+	if k := ref.Kind; k.Content {
+		params := maps.Clone(ref.Params)
+		maps.Copy(params, k.Fixed)
+		if container, err := k.List.Build(params); err == nil {
+			keys = append(keys, dsr.ContentBlob(r.step.RequestID, container, ref.Params[lastParamName(k)]))
+		}
+	}
+	for _, key := range keys {
+		if len(key) > store.MaxKey {
+			return &nameTooLong{key: key, path: ref.Path}
+		}
+	}
+	return nil
+}
+

@@ -75,6 +75,10 @@ type Step struct {
 	// Round counts a barrier's rounds of starting children that discovery
 	// missed (paging that shifted under deletes, items that appeared).
 	Round int `json:"round,omitempty"`
+	// Seen holds short hashes of the page links a listing has read, oldest
+	// first and at most maxSeen of them, so that a next link back to one of
+	// them ends the listing instead of looping (discover steps only).
+	Seen []string `json:"seen,omitempty"`
 }
 
 // Operation is the result-record operation of the step, derived here only:

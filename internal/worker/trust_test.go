@@ -66,20 +66,6 @@ func markerOf(t *testing.T, b *bundle, op string) *Step {
 	return nil
 }
 
-func records(t *testing.T, b *bundle) []dsr.Record {
-	t.Helper()
-	raws, _, err := b.l.Results(context.Background(), "r1", "", 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []dsr.Record
-	for _, raw := range raws {
-		var r dsr.Record
-		json.Unmarshal(raw, &r)
-		out = append(out, r)
-	}
-	return out
-}
 
 // Finding 1: a barrier reads every page of a child collection, not only
 // the first, and starts the delete of a child that has no delete step of

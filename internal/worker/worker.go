@@ -124,6 +124,12 @@ func (w *Worker) Handle(ctx context.Context, body []byte, deliveryCount int) err
 	}
 	ref, _ := catalog.NewRef(step.Res, step.Path) // validated by Decode
 	r := &run{Worker: w, step: step, ref: ref, req: req, attempts: step.Attempt + max(deliveryCount, 1), started: w.now().UTC()}
+	if why, stopped, err := w.Ledger.Capped(ctx, step.RequestID); err != nil || stopped {
+		if err != nil {
+			return err
+		}
+		return r.fail(ctx, 0, "", ledger.CapCode, why)
+	}
 	w.Log.Debug("step", "request_id", step.RequestID, "op", step.Op, "kind", step.Kind, "phase", step.Phase, "resource_id", step.Path)
 	return r.dispatch(ctx)
 }
