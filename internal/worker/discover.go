@@ -241,4 +241,3 @@ func (r *run) storable(ref catalog.Ref) error {
 	}
 	return nil
 }
-

@@ -66,7 +66,6 @@ func markerOf(t *testing.T, b *bundle, op string) *Step {
 	return nil
 }
 
-
 // Finding 1: a barrier reads every page of a child collection, not only
 // the first, and starts the delete of a child that has no delete step of
 // its own (one that discovery missed because paging shifted under the
