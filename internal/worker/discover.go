@@ -11,6 +11,7 @@ import (
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
+	"amldsr/internal/redact"
 )
 
 // discoverStep is the step that lists the first page of child under
@@ -54,7 +55,7 @@ func (r *run) discover(ctx context.Context) error {
 	}
 	var next []Step
 	for _, raw := range page.Items {
-		steps, err := r.item(ctx, child, listPath, raw)
+		steps, err := r.item(ctx, child, page, listPath, raw)
 		if err != nil {
 			return err
 		}
@@ -95,9 +96,9 @@ func values(m map[string]string) url.Values {
 	return q
 }
 
-// item handles one listed item: the steps it starts, or (for list-only
-// kinds in an export) its document written here.
-func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, raw []byte) ([]Step, error) {
+// item handles one listed item of page: the steps it starts, or (for
+// list-only kinds in an export) its document written here.
+func (r *run) item(ctx context.Context, child *catalog.Kind, page *azureapi.Page, listPath string, raw []byte) ([]Step, error) {
 	ref, err := catalog.Item(child, listPath, raw)
 	if err != nil {
 		return nil, r.recordBadItem(ctx, child, listPath, raw, err)
@@ -115,7 +116,7 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 	case !child.WriteItems:
 		return []Step{r.visit(KindExport, ref, m.reason)}, nil
 	}
-	if err := r.writeListed(ctx, ref, raw, m.reason); err != nil {
+	if err := r.writeListed(ctx, ref, page, raw, m.reason); err != nil {
 		return nil, err
 	}
 	var steps []Step
@@ -142,16 +143,20 @@ func (r *run) visit(kind string, ref catalog.Ref, why string) Step {
 	return s
 }
 
-// writeListed writes a list-only item as it was listed, with its record.
-func (r *run) writeListed(ctx context.Context, ref catalog.Ref, raw []byte, why string) error {
+// writeListed writes a list-only item as it was listed (without its
+// credentials), with its record, which names the page's response.
+func (r *run) writeListed(ctx context.Context, ref catalog.Ref, page *azureapi.Page, raw []byte, why string) error {
 	doc := dsr.ExportBlob(r.step.RequestID, ref.Path)
-	body, redacted := redact(raw, ref.Kind.Redact)
+	body, redacted, err := redact.Document(raw)
+	if err != nil {
+		return r.recordBadItem(ctx, ref.Kind, ref.Path, raw, err)
+	}
 	if err := putDocument(ctx, r.Ledger, doc, body); err != nil {
 		return err
 	}
-	_, err := r.Ledger.Record(ctx, dsr.OpKey(dsr.StepExport, ref.Kind.Name, ref.Path, 0), dsr.Record{
+	_, err = r.Ledger.Record(ctx, dsr.OpKey(dsr.StepExport, ref.Kind.Name, ref.Path, 0), dsr.Record{
 		RequestID: r.step.RequestID, Operation: dsr.StepExport, Kind: ref.Kind.Name, Resource: ref.Path,
-		Outcome: dsr.Succeeded, HTTPStatus: 200, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
+		Outcome: dsr.Succeeded, HTTPStatus: page.Status, UpstreamRequestID: page.RequestID, Attempts: r.attempts, StartedAt: r.started, FinishedAt: r.now().UTC(),
 		Document: doc, MatchedBy: why, Redacted: redacted,
 	})
 	return err
