@@ -58,6 +58,7 @@ func parseFlags(args []string) (config, error) {
 	polls := fs.Int("lro-polls", sim.DefaultLROPolls, "polls of a long-running delete answered in progress")
 	fs.StringVar(&c.opts.Audience, "audience", sim.DefaultAudience, "the only token audience accepted")
 	fs.StringVar(&c.opts.IdentityHeader, "identity-header", sim.DefaultIdentityHeader, "X-IDENTITY-HEADER value required by /msi/token")
+	fs.BoolVar(&c.opts.PlantSecrets, "plant-secrets", false, "put a distinct planted-secret-... credential in every document")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

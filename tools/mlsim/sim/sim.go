@@ -86,6 +86,9 @@ type Options struct {
 	// IdentityHeader is the X-IDENTITY-HEADER value /msi/token requires;
 	// empty means DefaultIdentityHeader.
 	IdentityHeader string
+	// PlantSecrets puts a distinct credential in every document of every
+	// kind (secrets.go), for tests that check none reaches an export.
+	PlantSecrets bool
 }
 
 // withDefaults returns o with every zero or out-of-range field replaced by
@@ -151,6 +154,9 @@ type Server struct {
 func New(opts Options) *Server {
 	s := NewEmpty(opts)
 	s.seed()
+	if opts.PlantSecrets {
+		s.plantSecrets()
+	}
 	return s
 }
 
