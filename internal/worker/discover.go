@@ -48,7 +48,8 @@ func (r *run) discover(ctx context.Context) error {
 	}
 	page, err := r.API.ListPage(ctx, u, child.Shape, child.TokenParam)
 	if errors.Is(err, azureapi.ErrGone) {
-		return r.record(ctx, dsr.Record{Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath, Outcome: dsr.Absent, HTTPStatus: 404})
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath, Outcome: dsr.Absent, HTTPStatus: 404,
+			UpstreamRequestID: requestIDOf(err)})
 	}
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
 	"amldsr/internal/store"
@@ -142,5 +143,20 @@ func TestArtifactListingIsExported(t *testing.T) {
 	want := dsr.OpKey(dsr.StepExport, "exp.artifact", "/artifact/v1.0"+dataProj+"/artifacts/contentinfo/ExperimentRun/run1/outputs/a.txt", 0)
 	if len(pending) != 1 || pending[0].OpKey != want {
 		t.Errorf("pending %+v, want the content info's export", pending)
+	}
+}
+
+// A listing that answers 404 is recorded as absent with that response's
+// request id.
+func TestAbsentListNamesItsResponse(t *testing.T) {
+	b := setup(t, dsr.Export)
+	ctx := context.Background()
+	b.api.err = &azureapi.Error{Class: azureapi.Gone, Status: 404, RequestID: "gone-id"}
+	s := Step{Kind: KindDiscover, RequestID: "r1", Mode: dsr.Export, Res: "exp.project", Path: projPath, Child: "exp.runmetric", Op: "discover-op", Loc: "eastus"}
+	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+		t.Fatal(err)
+	}
+	if rec := records(t, b)[histProj+"/runmetrics"]; rec.Outcome != dsr.Absent || rec.UpstreamRequestID != "gone-id" {
+		t.Errorf("record %+v, want absent with gone-id", rec)
 	}
 }
