@@ -188,3 +188,64 @@ func specsDir(t *testing.T) string {
 	}
 	return specs
 }
+
+// TestOfficialExamples: the official examples' GET responses that carry
+// credentials (an experimentation account's storage key, an
+// operationalization cluster's service principal secret, App Insights key
+// and TLS key, a Kubernetes compute's connection strings, a datastore's
+// secrets) lose exactly those, and no other example loses anything.
+func TestOfficialExamples(t *testing.T) {
+	want := map[string][]string{
+		"machinelearningexperimentation-2017-05-01-preview/GetAccount.json": {"properties.storageAccount.accessKey"},
+		"machinelearningcompute-2017-06-01-preview/OperationalizationClusters_Get.json": {
+			"properties.containerService.orchestratorProperties.servicePrincipal.secret", "properties.appInsights.apiKey",
+			"properties.globalServiceConfiguration.ssl.cert", "properties.globalServiceConfiguration.ssl.key"},
+		"machinelearningcompute-2017-08-01-preview/OperationalizationClusters_Get.json": {
+			"properties.containerService.orchestratorProperties.servicePrincipal.secret",
+			"properties.globalServiceConfiguration.ssl.cert", "properties.globalServiceConfiguration.ssl.key"},
+		"machinelearningservices-2024-04-01/examples/Compute/get/KubernetesCompute.json": {
+			"properties.properties.relayConnectionString", "properties.properties.serviceBusConnectionString"},
+		"machinelearningservices-2024-04-01/examples/Datastore/get.json": {"properties.credentials.secrets"},
+	}
+	dir := specsDir(t)
+	seen := 0
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".json" || strings.Contains(p, "unreferenced") || strings.Contains(filepath.Base(p), "List") || filepath.Base(p) == "list.json" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var ex struct {
+			Responses map[string]struct{ Body json.RawMessage } `json:"responses"`
+		}
+		if json.Unmarshal(b, &ex) != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		for status, r := range ex.Responses {
+			if len(r.Body) == 0 {
+				continue
+			}
+			_, paths, err := Document(r.Body)
+			if err != nil {
+				t.Errorf("%s %s: %v", rel, status, err)
+			}
+			if !slices.Equal(paths, want[rel]) {
+				t.Errorf("%s %s: removed %q, want %q", rel, status, paths, want[rel])
+			}
+			if want[rel] != nil {
+				seen++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != len(want) {
+		t.Errorf("%d of the %d examples with credentials were found", seen, len(want))
+	}
+}
