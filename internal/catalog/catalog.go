@@ -134,9 +134,6 @@ type Kind struct {
 	// DeleteQuery is sent with DELETE (forceToPurge=true: a data-subject
 	// delete is permanent, not a 14-day soft delete).
 	DeleteQuery map[string]string
-	// Redact names JSON paths removed from documents before they are
-	// written (credentials of datastores and connections).
-	Redact []string
 	// Children are the kinds listed under an item when it is exported.
 	Children []string
 	Delete   DeleteMode

@@ -68,7 +68,7 @@ var seedRows = []*Kind{
 	// Run history, artifact and notification data planes (no api-version).
 	{Name: "exp.run", Host: Experiments, LocationFrom: "exp.account", Path: hist + "/runs/{runId}", List: hist + "/runs",
 		Shape: ShapeContinuation, TokenParam: "$continuationtoken", Key: "runId", Delete: ViaParent,
-		Children: []string{"exp.runartifact", "exp.artifact"}},
+		Children: []string{"exp.runartifact", "exp.artifactmeta"}},
 	{Name: "exp.experiment", Host: Experiments, LocationFrom: "exp.account", Path: hist + "/experiments/{experimentId}", List: hist + "/experiments",
 		Shape: ShapeContinuation, TokenParam: "$continuationtoken", Key: "experimentId", Delete: ViaParent},
 	{Name: "exp.runmetric", Host: Experiments, LocationFrom: "exp.account", Path: hist + "/runmetrics/{metricId}", List: hist + "/runmetrics",
@@ -80,6 +80,13 @@ var seedRows = []*Kind{
 		Get: hist + "/runs/{runId}/artifacturi", GetQuery: map[string]string{"name": "path"}, Delete: ViaParent},
 	{Name: "exp.asset", Host: Experiments, LocationFrom: "exp.account", Path: art + "/assets/name/{name}", List: art + "/assets",
 		Shape: ShapeContinuation, TokenParam: "continuationToken", Key: "name", Delete: ViaParent},
+	// A run's artifact container: each artifact's metadata is written as
+	// listed, and its content info (exp.artifact) is read per item.
+	{Name: "exp.artifactmeta", Host: Experiments, LocationFrom: "exp.account", Path: art + "/artifacts/origins/{origin}/containers/{runId}/{path...}",
+		List:  art + "/artifacts/origins/{origin}/containers/{runId}",
+		Fixed: map[string]string{"origin": "ExperimentRun"},
+		Shape: ShapeContinuation, TokenParam: "continuationToken", Key: "path", WriteItems: true,
+		PerItem: []string{"exp.artifact"}, Delete: ViaParent},
 	{Name: "exp.artifact", Host: Experiments, LocationFrom: "exp.account", Path: art + "/artifacts/contentinfo/ExperimentRun/{runId}/{path...}",
 		List:  art + "/artifacts/origins/{origin}/containers/{runId}",
 		Fixed: map[string]string{"origin": "ExperimentRun"},

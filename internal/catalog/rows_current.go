@@ -58,13 +58,12 @@ func currentRows() []*Kind {
 			Owner: SystemData, Children: []string{"aml.batchdeployment"}, Delete: Direct, AsyncDelete: true, DeleteOrder: [][]string{{"aml.batchdeployment"}}},
 		{Name: "aml.batchdeployment", Host: ARM, Path: amlW + "/batchEndpoints/{endpointName}/deployments/{deploymentName}",
 			List: amlW + "/batchEndpoints/{endpointName}/deployments", APIVersion: apiCurrent, Key: "id", Owner: SystemData, Delete: Direct, AsyncDelete: true},
-		// Datastores and connections are exported without their credentials.
 		// Datastores are shared context and go with the workspace's purge;
 		// a connection belongs to its creator and is deleted on its own.
 		{Name: "aml.datastore", Host: ARM, Path: amlW + "/datastores/{name}", List: amlW + "/datastores", APIVersion: apiCurrent, Key: "id",
-			Shared: true, Delete: ViaParent, Redact: []string{"properties.credentials.secrets"}},
+			Shared: true, Delete: ViaParent},
 		{Name: "aml.connection", Host: ARM, Path: amlW + "/connections/{connectionName}", List: amlW + "/connections", APIVersion: apiCurrent, Key: "id",
-			Owner: SystemData, Delete: Direct, Redact: []string{"properties.credentials"}},
+			Owner: SystemData, Delete: Direct},
 		// Registries are shared across workspaces: visited only when a
 		// request targets one. Their asset deletes are long-running.
 		{Name: "aml.registry", Host: ARM, Path: amlR, List: mls + "/registries", APIVersion: apiCurrent, Key: "id",

@@ -44,6 +44,7 @@ var seedArticle = []struct {
 	{"https://{location}.experiments.azureml.net/history/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningExperimentation/accounts/{accountName}/workspaces/{workspaceName}/projects/{projectName}/runs/{runId}/artifacturi?name={artifactName}", "exp.artifacturi", false},
 	{"https://{location}.experiments.azureml.net/artifact/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningExperimentation/accounts/{accountName}/workspaces/{workspaceName}/projects/{projectName}/assets", "exp.asset", true},
 	{"https://{location}.experiments.azureml.net/artifact/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningExperimentation/accounts/{accountName}/workspaces/{workspaceName}/projects/{projectName}/artifacts/origins/{origin}/containers/{runId}", "exp.artifact", true},
+	{"https://{location}.experiments.azureml.net/artifact/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningExperimentation/accounts/{accountName}/workspaces/{workspaceName}/projects/{projectName}/artifacts/origins/{origin}/containers/{runId}", "exp.artifactmeta", true},
 	{"https://{location}.experiments.azureml.net/artifact/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningExperimentation/accounts/{accountName}/workspaces/{workspaceName}/projects/{projectName}/artifacts/contentinfo/ExperimentRun/{runId}/{artifactPath}", "exp.artifact", false},
 	{"https://{location}.experiments.azureml.net/history/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningExperimentation/accounts/{accountName}/workspaces/{workspaceName}/projects/{projectName}/runs/{runId}/artifacts", "exp.runartifact", true},
 	{"https://{location}.experiments.azureml.net/artifact/v1.0/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.MachineLearningExperimentation/accounts/{accountName}/workspaces/{workspaceName}/projects/{projectName}/assets/name/{name}", "exp.asset", false},
@@ -97,13 +98,13 @@ func chain(t *testing.T, kind string) Ref {
 		"exp.account": "arm.resourcegroup", "exp.workspace": "exp.account", "exp.project": "exp.workspace",
 		"exp.run": "exp.project", "exp.experiment": "exp.project", "exp.runmetric": "exp.project",
 		"exp.asset": "exp.project", "exp.notification": "exp.project", "exp.runartifact": "exp.run",
-		"exp.artifact": "exp.run", "exp.artifacturi": "exp.runartifact",
+		"exp.artifact": "exp.run", "exp.artifactmeta": "exp.run", "exp.artifacturi": "exp.runartifact",
 		"aml.workspace": "arm.resourcegroup", "mls.compute": "aml.workspace", "mlc.cluster": "arm.resourcegroup",
 	}
 	keys := map[string]string{
 		"mm.account": "accountName", "mm.model": "modelId", "mm.manifest": "manifestId", "mm.service": "serviceName",
 		"mm.image": "imageId", "exp.account": "accountName", "exp.workspace": "workspaceName", "exp.project": "projectName",
-		"exp.run": "runId", "exp.experiment": "experimentId", "exp.asset": "name", "exp.artifact": "artifactPath",
+		"exp.run": "runId", "exp.experiment": "experimentId", "exp.asset": "name", "exp.artifact": "artifactPath", "exp.artifactmeta": "artifactPath",
 		"exp.runartifact": "artifactName", "aml.workspace": "workspaceName", "mls.compute": "compute-name", "mlc.cluster": "clusterName",
 		"exp.runmetric": "metricId", "exp.notification": "jobId",
 	}
@@ -142,7 +143,7 @@ func TestCatalogProducesEverySeedURL(t *testing.T) {
 		ref := chain(t, c.kind)
 		var got string
 		if c.list {
-			parent := chain(t, map[bool]string{true: "exp.run", false: "exp.project"}[c.kind == "exp.runartifact" || c.kind == "exp.artifact"])
+			parent := chain(t, map[bool]string{true: "exp.run", false: "exp.project"}[c.kind == "exp.runartifact" || c.kind == "exp.artifact" || c.kind == "exp.artifactmeta"])
 			if strings.HasPrefix(c.kind, "mm.") && c.kind != "mm.account" {
 				parent = chain(t, "mm.account")
 			}

@@ -52,8 +52,9 @@ type Record struct {
 	Error             *RecordError `json:"error,omitempty"`
 	// MatchedBy says why a match "subject" request covered the resource.
 	MatchedBy string `json:"matchedBy,omitempty"`
-	// Redacted lists the fields removed from the exported document
-	// (credentials).
+	// Redacted lists the JSON paths of the credentials removed from the
+	// exported document (package redact: "properties.storageAccount.accessKey",
+	// "contentUri?sig" for a URL's stripped SAS signature).
 	Redacted []string `json:"redacted,omitempty"`
 	// Note says what a step did beyond its outcome (a barrier's round).
 	Note string `json:"note,omitempty"`

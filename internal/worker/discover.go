@@ -15,6 +15,7 @@ import (
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
 	"amldsr/internal/store"
+	"amldsr/internal/redact"
 )
 
 // discoverStep is the step that lists the first page of child under
@@ -50,14 +51,15 @@ func (r *run) discover(ctx context.Context) error {
 	}
 	page, err := r.API.ListPage(ctx, u, child.Shape, child.TokenParam)
 	if errors.Is(err, azureapi.ErrGone) {
-		return r.record(ctx, dsr.Record{Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath, Outcome: dsr.Absent, HTTPStatus: 404})
+		return r.record(ctx, dsr.Record{Operation: dsr.StepDiscover, Kind: child.Name, Resource: listPath, Outcome: dsr.Absent, HTTPStatus: 404,
+			UpstreamRequestID: requestIDOf(err)})
 	}
 	if err != nil {
 		return err
 	}
 	var next []Step
 	for _, raw := range page.Items {
-		steps, err := r.item(ctx, child, listPath, raw)
+		steps, err := r.item(ctx, child, page, listPath, raw)
 		if err != nil {
 			return err
 		}
@@ -124,15 +126,15 @@ func values(m map[string]string) url.Values {
 	return q
 }
 
-// item handles one listed item: the steps it starts, or (for list-only
-// kinds in an export) its document written here.
-func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, raw []byte) ([]Step, error) {
+// item handles one listed item of page: the steps it starts, or (for
+// list-only kinds in an export) its document written here.
+func (r *run) item(ctx context.Context, child *catalog.Kind, page *azureapi.Page, listPath string, raw []byte) ([]Step, error) {
 	ref, err := catalog.Item(child, listPath, raw)
 	if err == nil {
 		err = r.storable(ref)
 	}
 	if err != nil {
-		return nil, r.recordBadItem(ctx, child, listPath, raw, err)
+		return nil, r.recordBadItem(ctx, child, page, listPath, raw, err)
 	}
 	m, err := r.match(ctx, ref, raw)
 	switch {
@@ -147,7 +149,7 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 	case !child.WriteItems:
 		return []Step{r.visit(KindExport, ref, m.reason)}, nil
 	}
-	if err := r.writeListed(ctx, ref, raw, m.reason); err != nil {
+	if err := r.writeListed(ctx, ref, page, raw, m.reason); err != nil {
 		return nil, err
 	}
 	var steps []Step
@@ -158,7 +160,7 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 			err = r.storable(catalog.Ref{Kind: k, Path: path, Params: ref.Params})
 		}
 		if err != nil {
-			return nil, r.recordBadItem(ctx, k, listPath, raw, err)
+			return nil, r.recordBadItem(ctx, k, page, listPath, raw, err)
 		}
 		steps = append(steps, r.visit(KindExport, catalog.Ref{Kind: k, Path: path, Params: ref.Params}, m.reason))
 	}
@@ -174,22 +176,26 @@ func (r *run) visit(kind string, ref catalog.Ref, why string) Step {
 	return s
 }
 
-// writeListed writes a list-only item as it was listed, with its record.
-func (r *run) writeListed(ctx context.Context, ref catalog.Ref, raw []byte, why string) error {
+// writeListed writes a list-only item as it was listed (without its
+// credentials), with its record, which names the page's response.
+func (r *run) writeListed(ctx context.Context, ref catalog.Ref, page *azureapi.Page, raw []byte, why string) error {
 	doc := dsr.ExportBlob(r.step.RequestID, ref.Path)
-	body, redacted := redact(raw, ref.Kind.Redact)
+	body, redacted, err := redact.Document(raw)
+	if err != nil {
+		return r.recordBadItem(ctx, ref.Kind, page, ref.Path, raw, err)
+	}
 	if err := putDocument(ctx, r.Ledger, doc, body); err != nil {
 		return err
 	}
 	return r.note(ctx, r.visit(KindExport, ref, why), dsr.Record{
-		Outcome: dsr.Succeeded, HTTPStatus: 200, Document: doc, MatchedBy: why, Redacted: redacted,
+		Outcome: dsr.Succeeded, HTTPStatus: page.Status, UpstreamRequestID: page.RequestID, Document: doc, MatchedBy: why, Redacted: redacted,
 	})
 }
 
 // recordBadItem records an item the service listed that cannot be
 // addressed safely (no key, a key with '/' or '..', an id outside the
 // collection). It fails on its own; the rest of the page goes on.
-func (r *run) recordBadItem(ctx context.Context, k *catalog.Kind, listPath string, raw []byte, cause error) error {
+func (r *run) recordBadItem(ctx context.Context, k *catalog.Kind, page *azureapi.Page, listPath string, raw []byte, cause error) error {
 	h := sha256.Sum256(raw)
 	kind := KindExport
 	if r.step.Mode == dsr.Delete {
@@ -202,6 +208,7 @@ func (r *run) recordBadItem(ctx context.Context, k *catalog.Kind, listPath strin
 	s := r.fresh(kind, k.Name, listPath+"#"+hex.EncodeToString(h[:8]))
 	s.Op = s.Key()
 	return r.note(ctx, s, dsr.Record{Kind: k.Name, Resource: listPath, Outcome: dsr.Failed,
+		HTTPStatus: page.Status, UpstreamRequestID: page.RequestID,
 		Error: &dsr.RecordError{Code: code, Message: cause.Error()}})
 }
 

@@ -13,6 +13,7 @@ import (
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
+	"amldsr/internal/redact"
 	"amldsr/internal/store"
 )
 
@@ -35,7 +36,10 @@ func (r *run) export(ctx context.Context) error {
 		return err
 	}
 	doc := dsr.ExportBlob(r.step.RequestID, r.ref.Path)
-	body, redacted := redact(resp.Body, k.Redact)
+	body, redacted, err := redact.Document(resp.Body)
+	if err != nil {
+		return r.fail(ctx, resp.Status, resp.RequestID, "InvalidDocument", err.Error())
+	}
 	if err := putDocument(ctx, r.Ledger, doc, body); err != nil {
 		return err
 	}

@@ -205,6 +205,9 @@ func TestDiscoverIsolatesBadItems(t *testing.T) {
 		json.Unmarshal(raw, &r)
 		if r.Outcome == dsr.Failed && r.Error.Code == "InvalidListItem" {
 			failed++
+			if r.UpstreamRequestID != "list-id" {
+				t.Errorf("a bad item's record names no page response: %+v", r)
+			}
 		}
 	}
 	if failed != 3 {

@@ -60,6 +60,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.opts.IdentityHeader, "identity-header", sim.DefaultIdentityHeader, "X-IDENTITY-HEADER value required by /msi/token")
 	fs.BoolVar(&c.opts.OffsetPaging, "offset-paging", false, "continuation tokens are offsets: deletes between pages make lists skip items")
 	fs.IntVar(&c.opts.Appear, "appear", 0, "how many items appear while deletes run (a sibling per delete of a model, project or job)")
+	fs.BoolVar(&c.opts.PlantSecrets, "plant-secrets", false, "put a distinct planted-secret-... credential in every document")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -95,6 +95,9 @@ type Options struct {
 	// (today's API) creates a sibling (its name plus "-late<N>"), until
 	// Appear of them have appeared. Appeared lists them.
 	Appear int
+	// PlantSecrets puts a distinct credential in every document of every
+	// kind (secrets.go), for tests that check none reaches an export.
+	PlantSecrets bool
 }
 
 // withDefaults returns o with every zero or out-of-range field replaced by
@@ -161,6 +164,9 @@ type Server struct {
 func New(opts Options) *Server {
 	s := NewEmpty(opts)
 	s.seed()
+	if opts.PlantSecrets {
+		s.plantSecrets()
+	}
 	return s
 }
 
