@@ -14,8 +14,8 @@ import (
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
-	"amldsr/internal/store"
 	"amldsr/internal/redact"
+	"amldsr/internal/store"
 )
 
 // discoverStep is the step that lists the first page of child under
