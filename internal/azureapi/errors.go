@@ -41,6 +41,8 @@ type Error struct {
 	Err        error  // underlying cause, if any
 }
 
+// Error is the class, status, code and message, with SAS signatures
+// stripped (see StripSAS).
 func (e *Error) Error() string {
 	s := e.Class.String()
 	if e.Status != 0 {
@@ -55,7 +57,7 @@ func (e *Error) Error() string {
 	if e.Err != nil && e.Message == "" {
 		s += ": " + e.Err.Error()
 	}
-	return s
+	return StripSAS(s)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
