@@ -1,6 +1,7 @@
 package azureapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
 // Class decides what happens to the step that got an error.
@@ -39,6 +41,10 @@ type Error struct {
 	RetryAfter time.Duration
 	RequestID  string // x-ms-request-id of the response
 	Err        error  // underlying cause, if any
+	// OperationFailed: a long-running operation itself ended Failed or
+	// Canceled (its status said so; the poll succeeded). Retrying it means
+	// sending the request again, not polling again.
+	OperationFailed bool
 }
 
 // Error is the class, status, code and message, with SAS signatures
@@ -91,6 +97,7 @@ func ClassOf(err error) Class {
 func classify(resp *http.Response, body []byte) *Error {
 	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("x-ms-request-id")}
 	e.Code, e.Message = errorBody(body)
+	e.Message = StripSAS(e.Message)
 	if e.Code == "" {
 		e.Code = resp.Header.Get("x-ms-error-code")
 	}
@@ -105,6 +112,13 @@ func classify(resp *http.Response, body []byte) *Error {
 		}
 	case s == http.StatusRequestTimeout || s == http.StatusConflict || s >= 500:
 		e.Class = Transient
+	case s >= 300 && s < 400:
+		// Redirects are not followed (see tokenTransport).
+		e.Class = Permanent
+		if e.Code == "" {
+			e.Code = "Redirect"
+		}
+		e.Message = fmt.Sprintf("the service answered %d, a redirect, which is not followed", s)
 	default:
 		e.Class = Permanent
 	}
@@ -112,30 +126,72 @@ func classify(resp *http.Response, body []byte) *Error {
 }
 
 // fromResponseError converts an azcore error (from a poller) to *Error.
+// A long-running operation that ended Failed or Canceled comes back from
+// the poller with the status of the successful poll (2xx) and the
+// operation's status body; see failedOperation.
 func fromResponseError(err error) *Error {
 	var re *azcore.ResponseError
-	if errors.As(err, &re) && re.RawResponse != nil {
-		e := classify(re.RawResponse, nil)
-		if re.ErrorCode != "" {
-			e.Code = re.ErrorCode
-		}
-		if e.Message == "" {
-			e.Message = firstLine(re.Error())
-		}
-		// A poller's terminal "Failed" comes back with a 200 status.
-		if re.StatusCode < 400 {
-			e.Class = Permanent
-		}
-		return e
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		return &Error{Class: Transient, Err: err, Message: StripSAS(err.Error())}
 	}
-	return &Error{Class: Transient, Err: err}
+	body, _ := runtime.Payload(re.RawResponse) // read already, and limited
+	e := classify(re.RawResponse, body)
+	if e.Code == "" {
+		e.Code = re.ErrorCode
+	}
+	if re.StatusCode < 400 {
+		failedOperation(e, body)
+	}
+	if e.Message == "" {
+		e.Message = fmt.Sprintf("the service answered %d", re.StatusCode)
+	}
+	return e
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// retryableOperationCodes are the error codes of a failed long-running
+// operation that are transient by nature: the service was busy, timed
+// out, or another operation held the resource. Such an operation is
+// started again (Transient, or Throttled for throttling); every other code
+// is Permanent. Codes compare case-insensitively.
+var retryableOperationCodes = map[string]Class{
+	"internalservererror":           Transient,
+	"internalerror":                 Transient,
+	"serviceunavailable":            Transient,
+	"serverbusy":                    Transient,
+	"servertimeout":                 Transient,
+	"gatewaytimeout":                Transient,
+	"badgateway":                    Transient,
+	"requesttimeout":                Transient,
+	"operationtimedout":             Transient,
+	"conflict":                      Transient,
+	"anotheroperationinprogress":    Transient,
+	"operationpreempted":            Transient,
+	"retryableerror":                Transient,
+	"toomanyrequests":               Throttled,
+	"subscriptionrequeststhrottled": Throttled,
+}
+
+// failedOperation completes e for an operation whose status body
+// ({"status":"Failed","error":{"code","message"}}) says it failed: the
+// operation's own code and message (OperationFailed or OperationCanceled
+// when it gave none, never the polling URL), and the class of the code.
+func failedOperation(e *Error, body []byte) {
+	var st struct {
+		Status string                          `json:"status"`
+		Error  *struct{ Code, Message string } `json:"error"`
 	}
-	return s
+	_ = json.Unmarshal(body, &st)
+	e.OperationFailed = true
+	if st.Error == nil || (st.Error.Code == "" && st.Error.Message == "") {
+		e.Code, e.Message = "OperationFailed", "the long-running operation ended "+cmp.Or(st.Status, "Failed")+" without an error"
+		if strings.EqualFold(st.Status, "Canceled") || strings.EqualFold(st.Status, "Cancelled") {
+			e.Code = "OperationCanceled"
+		}
+	}
+	e.Class = Permanent
+	if c, ok := retryableOperationCodes[strings.ToLower(e.Code)]; ok {
+		e.Class = c
+	}
 }
 
 // errorBody reads the ARM shape {"error":{"code","message"}} and the

@@ -2,6 +2,7 @@ package azureapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -94,7 +95,8 @@ func (c *Client) PollDelete(ctx context.Context, token string) (*DeleteResult, e
 }
 
 func asError(err error) *Error {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e
 	}
 	return fromResponseError(err)
