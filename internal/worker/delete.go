@@ -344,11 +344,19 @@ func (r *run) afterDelete(ctx context.Context, res *azureapi.DeleteResult) error
 	return later(next, res.RetryAfter)
 }
 
-// poll polls a long-running delete once.
+// poll polls a long-running delete once. An operation that ended Failed
+// is recorded with its own code and message, or, for a transient code,
+// started again.
 func (r *run) poll(ctx context.Context) error {
 	res, err := r.API.PollDelete(ctx, r.step.Token)
 	if errors.Is(err, azureapi.ErrGone) {
 		return r.confirm(ctx, http.StatusOK, requestIDOf(err))
+	}
+	var ae *azureapi.Error
+	if errors.As(err, &ae) && ae.OperationFailed && ae.Class != azureapi.Permanent {
+		// The operation failed for a transient reason: settle's retry
+		// sends DELETE again instead of polling the failed operation.
+		r.step.Phase, r.step.Token = PhaseSelf, ""
 	}
 	if err != nil {
 		return err
