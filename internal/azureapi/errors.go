@@ -125,10 +125,8 @@ func classify(resp *http.Response, body []byte) *Error {
 	return e
 }
 
-// fromResponseError converts an azcore error (from a poller) to *Error.
-// A long-running operation that ended Failed or Canceled comes back from
-// the poller with the status of the successful poll (2xx) and the
-// operation's status body; see failedOperation.
+// fromResponseError converts an azcore error (from a poller) to *Error:
+// the class of the status, the code and message of the body.
 func fromResponseError(err error) *Error {
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) || re.RawResponse == nil {
@@ -138,9 +136,6 @@ func fromResponseError(err error) *Error {
 	e := classify(re.RawResponse, body)
 	if e.Code == "" {
 		e.Code = re.ErrorCode
-	}
-	if re.StatusCode < 400 {
-		failedOperation(e, body)
 	}
 	if e.Message == "" {
 		e.Message = fmt.Sprintf("the service answered %d", re.StatusCode)
@@ -171,27 +166,39 @@ var retryableOperationCodes = map[string]Class{
 	"subscriptionrequeststhrottled": Throttled,
 }
 
-// failedOperation completes e for an operation whose status body
-// ({"status":"Failed","error":{"code","message"}}) says it failed: the
-// operation's own code and message (OperationFailed or OperationCanceled
-// when it gave none, never the polling URL), and the class of the code.
-func failedOperation(e *Error, body []byte) {
+// failedOperation converts the error of a long-running operation that
+// ended Failed or Canceled: the poll of an Azure-AsyncOperation URL answered
+// 2xx with {"status":"Failed","error":{"code","message"}}, or the poll of a
+// Location answered a final error status. It keeps the operation's own
+// code and message (OperationFailed or OperationCanceled when it gave
+// none; never the polling URL), sets OperationFailed, and takes the class
+// from retryableOperationCodes; other codes keep the class of the status
+// (Gone for 404, Transient for 409 and 5xx), Permanent after a 2xx.
+func failedOperation(err error) *Error {
+	e := fromResponseError(err)
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		return e
+	}
+	e.OperationFailed = true
+	body, _ := runtime.Payload(re.RawResponse)
 	var st struct {
 		Status string                          `json:"status"`
 		Error  *struct{ Code, Message string } `json:"error"`
 	}
 	_ = json.Unmarshal(body, &st)
-	e.OperationFailed = true
-	if st.Error == nil || (st.Error.Code == "" && st.Error.Message == "") {
+	if re.StatusCode < 400 && (st.Error == nil || (st.Error.Code == "" && st.Error.Message == "")) {
 		e.Code, e.Message = "OperationFailed", "the long-running operation ended "+cmp.Or(st.Status, "Failed")+" without an error"
 		if strings.EqualFold(st.Status, "Canceled") || strings.EqualFold(st.Status, "Cancelled") {
 			e.Code = "OperationCanceled"
 		}
 	}
-	e.Class = Permanent
 	if c, ok := retryableOperationCodes[strings.ToLower(e.Code)]; ok {
 		e.Class = c
+	} else if re.StatusCode < 400 {
+		e.Class = Permanent
 	}
+	return e
 }
 
 // errorBody reads the ARM shape {"error":{"code","message"}} and the

@@ -69,7 +69,9 @@ func (c *Client) BeginDelete(ctx context.Context, u *url.URL) (*DeleteResult, er
 }
 
 // PollDelete polls a long-running delete once. A delete whose operation
-// failed is a Permanent *Error with the operation's code and message.
+// ended Failed or Canceled is an *Error with OperationFailed set and the
+// operation's own code and message; its class says whether sending the
+// delete again may help (see failedOperation).
 func (c *Client) PollDelete(ctx context.Context, token string) (*DeleteResult, error) {
 	poller, err := runtime.NewPollerFromResumeToken[DeleteBody](token, c.pl, nil)
 	if err != nil {
@@ -88,7 +90,11 @@ func (c *Client) PollDelete(ctx context.Context, token string) (*DeleteResult, e
 		return r, nil
 	}
 	if _, err := poller.Result(ctx); err != nil {
-		return nil, asError(err)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, failedOperation(err)
 	}
 	r.Done = true
 	return r, nil

@@ -320,6 +320,13 @@ func TestFailedOperation(t *testing.T) {
 		case "/arm/del":
 			w.Header().Set("Azure-AsyncOperation", base+"/arm/op?code="+code)
 			w.WriteHeader(http.StatusAccepted)
+		case "/arm/del-loc":
+			w.Header().Set("Location", base+"/arm/loc?code="+code)
+			w.WriteHeader(http.StatusAccepted)
+		case "/arm/loc":
+			status := map[string]int{"AnotherOperationInProgress": 409, "ScopeLocked": 400, "ResourceNotFound": 404}[code]
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"error":{"code":%q,"message":"the operation says %s"}}`, code, code)
 		case "/arm/op":
 			switch code {
 			case "none":
@@ -335,22 +342,30 @@ func TestFailedOperation(t *testing.T) {
 	for _, c := range []struct {
 		code, wantCode string
 		class          Class
+		loc            bool // polled through Location, not Azure-AsyncOperation
 	}{
-		{"InternalServerError", "InternalServerError", Transient},
-		{"ServiceUnavailable", "ServiceUnavailable", Transient},
-		{"GatewayTimeout", "GatewayTimeout", Transient},
-		{"RequestTimeout", "RequestTimeout", Transient},
-		{"AnotherOperationInProgress", "AnotherOperationInProgress", Transient},
-		{"Conflict", "Conflict", Transient},
-		{"TooManyRequests", "TooManyRequests", Throttled},
-		{"internalservererror", "internalservererror", Transient},
-		{"ScopeLocked", "ScopeLocked", Permanent},
-		{"AuthorizationFailed", "AuthorizationFailed", Permanent},
-		{"none", "OperationFailed", Permanent},
-		{"canceled", "OperationCanceled", Permanent},
+		{"AnotherOperationInProgress", "AnotherOperationInProgress", Transient, true},
+		{"ScopeLocked", "ScopeLocked", Permanent, true},
+		{"ResourceNotFound", "ResourceNotFound", Gone, true},
+		{"InternalServerError", "InternalServerError", Transient, false},
+		{"ServiceUnavailable", "ServiceUnavailable", Transient, false},
+		{"GatewayTimeout", "GatewayTimeout", Transient, false},
+		{"RequestTimeout", "RequestTimeout", Transient, false},
+		{"AnotherOperationInProgress", "AnotherOperationInProgress", Transient, false},
+		{"Conflict", "Conflict", Transient, false},
+		{"TooManyRequests", "TooManyRequests", Throttled, false},
+		{"internalservererror", "internalservererror", Transient, false},
+		{"ScopeLocked", "ScopeLocked", Permanent, false},
+		{"AuthorizationFailed", "AuthorizationFailed", Permanent, false},
+		{"none", "OperationFailed", Permanent, false},
+		{"canceled", "OperationCanceled", Permanent, false},
 	} {
 		ctx := context.Background()
-		d, err := b.client.BeginDelete(ctx, b.url(t, "/arm/del?code="+c.code))
+		path := "/arm/del?code="
+		if c.loc {
+			path = "/arm/del-loc?code="
+		}
+		d, err := b.client.BeginDelete(ctx, b.url(t, path+c.code))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +378,7 @@ func TestFailedOperation(t *testing.T) {
 		if e.Class != c.class || e.Code != c.wantCode || !e.OperationFailed {
 			t.Errorf("%s: class %v code %q operationFailed %v, want %v %q true", c.code, e.Class, e.Code, e.OperationFailed, c.class, c.wantCode)
 		}
-		if strings.Contains(e.Message, "/arm/op") || strings.Contains(e.Message, "http") || e.Message == "" {
+		if strings.Contains(e.Message, "/arm/") || strings.Contains(e.Message, "http") || e.Message == "" {
 			t.Errorf("%s: message %q, want the operation's own", c.code, e.Message)
 		}
 		if c.wantCode == c.code && e.Message != "the operation says "+c.code {
