@@ -43,7 +43,9 @@ const DefaultMaxContent = 5 << 30
 type Options struct {
 	Endpoints catalog.Endpoints
 	Scope     string
-	// Transport replaces the HTTP transport (tests); nil uses azcore's.
+	// Transport replaces the HTTP transport (tests); nil uses one like
+	// azcore's. An *http.Client is copied and made to follow no redirect;
+	// another Transporter is used as it is.
 	Transport policy.Transporter
 	Retry     policy.RetryOptions
 	Pacer     *Pacer

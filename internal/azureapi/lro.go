@@ -57,10 +57,10 @@ func (c *Client) BeginDelete(ctx context.Context, u *url.URL) (*DeleteResult, er
 		}
 		poller, err := runtime.NewPoller[DeleteBody](resp, c.pl, nil)
 		if err != nil {
-			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: err.Error()}
+			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: StripSAS(err.Error())}
 		}
 		if r.ResumeToken, err = poller.ResumeToken(); err != nil {
-			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: err.Error()}
+			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: StripSAS(err.Error())}
 		}
 	default:
 		r.Done = true
@@ -75,7 +75,7 @@ func (c *Client) BeginDelete(ctx context.Context, u *url.URL) (*DeleteResult, er
 func (c *Client) PollDelete(ctx context.Context, token string) (*DeleteResult, error) {
 	poller, err := runtime.NewPollerFromResumeToken[DeleteBody](token, c.pl, nil)
 	if err != nil {
-		return nil, &Error{Class: Permanent, Code: "InvalidResumeToken", Message: err.Error()}
+		return nil, &Error{Class: Permanent, Code: "InvalidResumeToken", Message: StripSAS(err.Error())}
 	}
 	resp, err := poller.Poll(ctx)
 	if err != nil {
@@ -85,7 +85,7 @@ func (c *Client) PollDelete(ctx context.Context, token string) (*DeleteResult, e
 	if !poller.Done() {
 		r.RetryAfter = pollDelay(resp.Header)
 		if r.ResumeToken, err = poller.ResumeToken(); err != nil {
-			return nil, &Error{Class: Permanent, Code: "InvalidPoller", Message: err.Error()}
+			return nil, &Error{Class: Permanent, Code: "InvalidPoller", Message: StripSAS(err.Error())}
 		}
 		return r, nil
 	}
