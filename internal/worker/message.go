@@ -72,6 +72,9 @@ type Step struct {
 	Attempt int       `json:"attempt,omitempty"`
 	Waits   int       `json:"waits,omitempty"`
 	Since   time.Time `json:"since,omitempty"`
+	// Restarts counts a delete's DELETEs sent again after its long-running
+	// operation failed for a transient reason.
+	Restarts int `json:"restarts,omitempty"`
 }
 
 // MessageID is deterministic: the same step (same phase, same attempt)

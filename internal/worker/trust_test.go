@@ -130,3 +130,30 @@ func TestContentOverTheCapFails(t *testing.T) {
 		t.Fatalf("record %+v %v", rec, err)
 	}
 }
+
+// Operations that keep failing for transient reasons are started again a
+// bounded number of times, then the delete fails with the last
+// operation's code and message.
+func TestOperationRestartsAreBounded(t *testing.T) {
+	b := setup(t, dsr.Delete)
+	ctx := context.Background()
+	b.w.API = &pollFake{fakeAPI: b.api, pollErr: &azureapi.Error{Class: azureapi.Transient, Status: 200,
+		Code: "AnotherOperationInProgress", Message: "busy", OperationFailed: true}}
+	s, op := pollStep()
+	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := b.l.Pending(ctx, "r1")
+	var next Step
+	if len(m) != 1 || json.Unmarshal(m[0].Body, &next) != nil || next.Phase != PhaseSelf || next.Restarts != 1 {
+		t.Fatalf("after one failed operation: %+v", next)
+	}
+	s.Restarts = DefaultLimits.MaxAttempts - 1
+	if err := b.w.Handle(ctx, body(s), 1); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.l.ReadRecord(ctx, "r1", op)
+	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "AnotherOperationInProgress" || !strings.Contains(rec.Error.Message, "busy") {
+		t.Fatalf("record %+v %v", rec, err)
+	}
+}
