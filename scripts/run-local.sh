@@ -23,6 +23,7 @@ export DSR_EXPERIMENTS_ENDPOINT="$SIM_URL/exp/{location}"
 export IDENTITY_ENDPOINT="$SIM_URL/msi/token"
 export IDENTITY_HEADER="mlsim-identity-secret"
 export SSL_CERT_FILE="$PWD/.run/mlsim-ca.pem"
+export DSR_CONTENT_ALLOW_PRIVATE=true # the simulator serves artifact content from 127.0.0.1
 export DSR_READS_PER_SECOND="${DSR_READS_PER_SECOND:-200}"
 
 API="http://$LISTEN/api/dsr/requests"

@@ -6,7 +6,8 @@
 //
 // Tokens go only to hosts of the configured endpoints: a policy in the
 // pipeline refuses any other URL (a nextLink or polling URL pointing
-// elsewhere included) before the token policy runs.
+// elsewhere included) before the token policy runs, and the transport
+// follows no redirect. Every body is limited while it is read.
 package azureapi
 
 import (
@@ -30,17 +31,32 @@ import (
 // DefaultScope is the token scope of the seed's APIs.
 const DefaultScope = "https://management.core.windows.net//.default"
 
-// MaxDocument bounds one JSON document or list page read into memory.
+// MaxDocument bounds one JSON document, list page or poll body read into
+// memory (Options.MaxDocument overrides it).
 const MaxDocument = 32 << 20
+
+// DefaultMaxContent bounds one artifact content (Options.MaxContent
+// overrides it; DSR_MAX_CONTENT_BYTES in the configuration).
+const DefaultMaxContent = 5 << 30
 
 // Options configure a Client.
 type Options struct {
 	Endpoints catalog.Endpoints
 	Scope     string
-	// Transport replaces the HTTP transport (tests); nil uses azcore's.
+	// Transport replaces the HTTP transport (tests); nil uses one like
+	// azcore's. An *http.Client is copied and made to follow no redirect;
+	// another Transporter is used as it is.
 	Transport policy.Transporter
 	Retry     policy.RetryOptions
 	Pacer     *Pacer
+	// MaxDocument bounds one response body of the token client while it is
+	// read; 0 is the package's MaxDocument.
+	MaxDocument int64
+	// MaxContent bounds one artifact content; 0 is DefaultMaxContent.
+	MaxContent int64
+	// ContentAllowPrivate lets artifact content come from loopback,
+	// private and link-local addresses (tests, the local simulator).
+	ContentAllowPrivate bool
 }
 
 // Client calls the catalog's endpoints.
@@ -49,6 +65,8 @@ type Client struct {
 	endpoints catalog.Endpoints
 	pacer     *Pacer
 	content   *http.Client
+	maxDoc    int64
+	maxCont   int64
 }
 
 // New builds a client that authenticates with cred.
@@ -70,18 +88,25 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 	if o.Retry.RetryDelay == 0 {
 		o.Retry.RetryDelay = 800 * time.Millisecond
 	}
+	if o.MaxDocument <= 0 {
+		o.MaxDocument = MaxDocument
+	}
+	if o.MaxContent <= 0 {
+		o.MaxContent = DefaultMaxContent
+	}
 	allow := policyFunc(func(req *policy.Request) (*http.Response, error) {
 		if !o.Endpoints.Allowed(req.Raw().URL) {
-			return nil, &Error{Class: Permanent, Code: "HostNotAllowed",
-				Message: fmt.Sprintf("refusing to send a token to %s://%s: not a configured endpoint", req.Raw().URL.Scheme, req.Raw().URL.Host)}
+			return nil, final{&Error{Class: Permanent, Code: "HostNotAllowed",
+				Message: fmt.Sprintf("refusing to send a token to %s://%s: not a configured endpoint", req.Raw().URL.Scheme, req.Raw().URL.Host)}}
 		}
 		return req.Next()
 	})
 	bearer := runtime.NewBearerTokenPolicy(cred, []string{o.Scope}, nil)
 	pl := runtime.NewPipeline("amldsr", "v1", runtime.PipelineOptions{
 		PerRetry: []policy.Policy{allow, bearer},
-	}, &policy.ClientOptions{Retry: o.Retry, Transport: o.Transport})
-	return &Client{pl: pl, endpoints: o.Endpoints, pacer: o.Pacer, content: contentClient(o.Transport)}, nil
+	}, &policy.ClientOptions{Retry: o.Retry, Transport: newTokenTransport(o.Transport, o.MaxDocument)})
+	return &Client{pl: pl, endpoints: o.Endpoints, pacer: o.Pacer, maxDoc: o.MaxDocument, maxCont: o.MaxContent,
+		content: contentClient(o.Transport, o.ContentAllowPrivate)}, nil
 }
 
 type policyFunc func(*policy.Request) (*http.Response, error)
@@ -120,16 +145,20 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL) (*http.Respo
 		if errors.As(err, &e) {
 			return nil, nil, e
 		}
-		return nil, nil, &Error{Class: Transient, Err: err, Message: "no response: " + err.Error()}
+		return nil, nil, &Error{Class: Transient, Err: err, Message: "no response: " + StripSAS(err.Error())}
 	}
 	defer resp.Body.Close()
 	c.pacer.Observe(key, resp.Header)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxDocument+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxDoc+1))
 	if err != nil {
-		return nil, nil, &Error{Class: Transient, Status: resp.StatusCode, Err: err, Message: "reading the response: " + err.Error()}
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, nil, e
+		}
+		return nil, nil, &Error{Class: Transient, Status: resp.StatusCode, Err: err, Message: "reading the response: " + StripSAS(err.Error())}
 	}
-	if len(body) > MaxDocument {
-		return nil, nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "DocumentTooLarge", Message: fmt.Sprintf("response larger than %d bytes", MaxDocument)}
+	if int64(len(body)) > c.maxDoc {
+		return nil, nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "DocumentTooLarge", Message: fmt.Sprintf("response larger than %d bytes", c.maxDoc)}
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -56,6 +56,8 @@ func setup(t *testing.T, h func(w http.ResponseWriter, r *http.Request)) *bundle
 		Endpoints: catalog.Endpoints{ARM: b.srv.URL + "/arm", ModelManagement: b.srv.URL + "/mm/{location}", Experiments: b.srv.URL + "/exp/{location}"},
 		Transport: b.srv.Client(),
 		Retry:     policy.RetryOptions{MaxRetries: 2, RetryDelay: 10 * time.Millisecond, MaxRetryDelay: 50 * time.Millisecond},
+		// The test server is on loopback.
+		ContentAllowPrivate: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +208,7 @@ func TestDeleteOutcomes(t *testing.T) {
 			w.Header().Set("Location", base+"/arm/op-result")
 			w.WriteHeader(http.StatusAccepted)
 		case "/arm/op-failed":
-			fmt.Fprint(w, `{"status":"Failed","error":{"code":"Conflict","message":"in use"}}`)
+			fmt.Fprint(w, `{"status":"Failed","error":{"code":"ScopeLocked","message":"locked"}}`)
 		case "/arm/bare202":
 			w.WriteHeader(http.StatusAccepted)
 		}
@@ -249,7 +251,7 @@ func TestDeleteOutcomes(t *testing.T) {
 	}
 	_, err = b.client.PollDelete(ctx, d.ResumeToken)
 	var e *Error
-	if !errors.As(err, &e) || e.Class != Permanent || e.Code != "Conflict" {
+	if !errors.As(err, &e) || e.Class != Permanent || e.Code != "ScopeLocked" || e.Message != "locked" {
 		t.Fatalf("failed operation: %#v", err)
 	}
 }

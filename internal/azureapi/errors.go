@@ -1,6 +1,7 @@
 package azureapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
 // Class decides what happens to the step that got an error.
@@ -39,8 +41,14 @@ type Error struct {
 	RetryAfter time.Duration
 	RequestID  string // x-ms-request-id of the response
 	Err        error  // underlying cause, if any
+	// OperationFailed: a long-running operation itself ended Failed or
+	// Canceled (its status said so; the poll succeeded). Retrying it means
+	// sending the request again, not polling again.
+	OperationFailed bool
 }
 
+// Error is the class, status, code and message, with SAS signatures
+// stripped (see StripSAS).
 func (e *Error) Error() string {
 	s := e.Class.String()
 	if e.Status != 0 {
@@ -55,7 +63,7 @@ func (e *Error) Error() string {
 	if e.Err != nil && e.Message == "" {
 		s += ": " + e.Err.Error()
 	}
-	return s
+	return StripSAS(s)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -89,6 +97,7 @@ func ClassOf(err error) Class {
 func classify(resp *http.Response, body []byte) *Error {
 	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get("x-ms-request-id")}
 	e.Code, e.Message = errorBody(body)
+	e.Message = StripSAS(e.Message)
 	if e.Code == "" {
 		e.Code = resp.Header.Get("x-ms-error-code")
 	}
@@ -103,37 +112,93 @@ func classify(resp *http.Response, body []byte) *Error {
 		}
 	case s == http.StatusRequestTimeout || s == http.StatusConflict || s >= 500:
 		e.Class = Transient
+	case s >= 300 && s < 400:
+		// Redirects are not followed (see tokenTransport).
+		e.Class = Permanent
+		if e.Code == "" {
+			e.Code = "Redirect"
+		}
+		e.Message = fmt.Sprintf("the service answered %d, a redirect, which is not followed", s)
 	default:
 		e.Class = Permanent
 	}
 	return e
 }
 
-// fromResponseError converts an azcore error (from a poller) to *Error.
+// fromResponseError converts an azcore error (from a poller) to *Error:
+// the class of the status, the code and message of the body.
 func fromResponseError(err error) *Error {
 	var re *azcore.ResponseError
-	if errors.As(err, &re) && re.RawResponse != nil {
-		e := classify(re.RawResponse, nil)
-		if re.ErrorCode != "" {
-			e.Code = re.ErrorCode
-		}
-		if e.Message == "" {
-			e.Message = firstLine(re.Error())
-		}
-		// A poller's terminal "Failed" comes back with a 200 status.
-		if re.StatusCode < 400 {
-			e.Class = Permanent
-		}
-		return e
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		return &Error{Class: Transient, Err: err, Message: StripSAS(err.Error())}
 	}
-	return &Error{Class: Transient, Err: err}
+	body, _ := runtime.Payload(re.RawResponse) // read already, and limited
+	e := classify(re.RawResponse, body)
+	if e.Code == "" {
+		e.Code = re.ErrorCode
+	}
+	if e.Message == "" {
+		e.Message = fmt.Sprintf("the service answered %d", re.StatusCode)
+	}
+	return e
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// retryableOperationCodes are the error codes of a failed long-running
+// operation that are transient by nature: the service was busy, timed
+// out, or another operation held the resource. Such an operation is
+// started again (Transient, or Throttled for throttling); every other code
+// is Permanent. Codes compare case-insensitively.
+var retryableOperationCodes = map[string]Class{
+	"internalservererror":           Transient,
+	"internalerror":                 Transient,
+	"serviceunavailable":            Transient,
+	"serverbusy":                    Transient,
+	"servertimeout":                 Transient,
+	"gatewaytimeout":                Transient,
+	"badgateway":                    Transient,
+	"requesttimeout":                Transient,
+	"operationtimedout":             Transient,
+	"conflict":                      Transient,
+	"anotheroperationinprogress":    Transient,
+	"operationpreempted":            Transient,
+	"retryableerror":                Transient,
+	"toomanyrequests":               Throttled,
+	"subscriptionrequeststhrottled": Throttled,
+}
+
+// failedOperation converts the error of a long-running operation that
+// ended Failed or Canceled: the poll of an Azure-AsyncOperation URL answered
+// 2xx with {"status":"Failed","error":{"code","message"}}, or the poll of a
+// Location answered a final error status. It keeps the operation's own
+// code and message (OperationFailed or OperationCanceled when it gave
+// none; never the polling URL), sets OperationFailed, and takes the class
+// from retryableOperationCodes; other codes keep the class of the status
+// (Gone for 404, Transient for 409 and 5xx), Permanent after a 2xx.
+func failedOperation(err error) *Error {
+	e := fromResponseError(err)
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		return e
 	}
-	return s
+	e.OperationFailed = true
+	body, _ := runtime.Payload(re.RawResponse)
+	var st struct {
+		Status string                          `json:"status"`
+		Error  *struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(body, &st)
+	if re.StatusCode < 400 && (st.Error == nil || (st.Error.Code == "" && st.Error.Message == "")) {
+		e.Code, e.Message = "OperationFailed", "the long-running operation ended "+cmp.Or(st.Status, "Failed")+" without an error"
+		if strings.EqualFold(st.Status, "Canceled") || strings.EqualFold(st.Status, "Cancelled") {
+			e.Code = "OperationCanceled"
+		}
+	}
+	if c, ok := retryableOperationCodes[strings.ToLower(e.Code)]; ok {
+		e.Class = c
+	} else if re.StatusCode < 400 {
+		e.Class = Permanent
+	}
+	return e
 }
 
 // errorBody reads the ARM shape {"error":{"code","message"}} and the

@@ -50,7 +50,7 @@ func (c *Client) nextURL(cur *url.URL, nextLink, token string, shape catalog.Sha
 	case nextLink != "":
 		u, err := cur.Parse(nextLink) // an absolute nextLink stands; a relative one resolves
 		if err != nil {
-			return nil, &Error{Class: Permanent, Code: "InvalidNextLink", Message: err.Error()}
+			return nil, &Error{Class: Permanent, Code: "InvalidNextLink", Message: StripSAS(err.Error())}
 		}
 		next = u
 	case token != "" && shape == catalog.ShapeContinuation && tokenParam != "":

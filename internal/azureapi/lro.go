@@ -2,6 +2,7 @@ package azureapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -56,10 +57,10 @@ func (c *Client) BeginDelete(ctx context.Context, u *url.URL) (*DeleteResult, er
 		}
 		poller, err := runtime.NewPoller[DeleteBody](resp, c.pl, nil)
 		if err != nil {
-			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: err.Error()}
+			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: StripSAS(err.Error())}
 		}
 		if r.ResumeToken, err = poller.ResumeToken(); err != nil {
-			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: err.Error()}
+			return nil, &Error{Class: Permanent, Status: resp.StatusCode, Code: "InvalidPoller", Message: StripSAS(err.Error())}
 		}
 	default:
 		r.Done = true
@@ -68,11 +69,13 @@ func (c *Client) BeginDelete(ctx context.Context, u *url.URL) (*DeleteResult, er
 }
 
 // PollDelete polls a long-running delete once. A delete whose operation
-// failed is a Permanent *Error with the operation's code and message.
+// ended Failed or Canceled is an *Error with OperationFailed set and the
+// operation's own code and message; its class says whether sending the
+// delete again may help (see failedOperation).
 func (c *Client) PollDelete(ctx context.Context, token string) (*DeleteResult, error) {
 	poller, err := runtime.NewPollerFromResumeToken[DeleteBody](token, c.pl, nil)
 	if err != nil {
-		return nil, &Error{Class: Permanent, Code: "InvalidResumeToken", Message: err.Error()}
+		return nil, &Error{Class: Permanent, Code: "InvalidResumeToken", Message: StripSAS(err.Error())}
 	}
 	resp, err := poller.Poll(ctx)
 	if err != nil {
@@ -82,19 +85,24 @@ func (c *Client) PollDelete(ctx context.Context, token string) (*DeleteResult, e
 	if !poller.Done() {
 		r.RetryAfter = pollDelay(resp.Header)
 		if r.ResumeToken, err = poller.ResumeToken(); err != nil {
-			return nil, &Error{Class: Permanent, Code: "InvalidPoller", Message: err.Error()}
+			return nil, &Error{Class: Permanent, Code: "InvalidPoller", Message: StripSAS(err.Error())}
 		}
 		return r, nil
 	}
 	if _, err := poller.Result(ctx); err != nil {
-		return nil, asError(err)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, failedOperation(err)
 	}
 	r.Done = true
 	return r, nil
 }
 
 func asError(err error) *Error {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e
 	}
 	return fromResponseError(err)

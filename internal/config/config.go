@@ -59,6 +59,9 @@ type Config struct {
 	// MaxStepsPerRequest is DSR_MAX_STEPS_PER_REQUEST: a request that
 	// starts more operations is stopped and ends failed (see ledger.Cap).
 	MaxStepsPerRequest int
+
+	MaxContentBytes     int64 // DSR_MAX_CONTENT_BYTES: largest artifact content fetched
+	ContentAllowPrivate bool  // DSR_CONTENT_ALLOW_PRIVATE: fetch content from loopback, private, link-local addresses
 }
 
 // Load reads the environment through getenv; args are the command-line
@@ -94,6 +97,9 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		DeletesPerSecond: p.float("DSR_DELETES_PER_SECOND", 8),
 		LockDuration:     p.duration("DSR_LOCK_DURATION", time.Minute),
 		LogLevel:         p.level("DSR_LOG_LEVEL"),
+
+		MaxContentBytes:     p.int64("DSR_MAX_CONTENT_BYTES", 5<<30),
+		ContentAllowPrivate: p.boolean("DSR_CONTENT_ALLOW_PRIVATE"),
 	}
 	c.MaxStepsPerRequest = p.integer("DSR_MAX_STEPS_PER_REQUEST", 1_000_000, 1, 1_000_000_000)
 	switch {
@@ -195,6 +201,31 @@ func (p *parser) integer(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+func (p *parser) int64(name string, def int64) int64 {
+	v := p.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		p.fail(name, fmt.Errorf("%q is not a whole number of bytes of at least 1", v))
+		return def
+	}
+	return n
+}
+
+func (p *parser) boolean(name string) bool {
+	v := p.getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, fmt.Errorf("%q is not true or false", v))
+	}
+	return b
 }
 
 func (p *parser) float(name string, def float64) float64 {

@@ -76,3 +76,22 @@ func TestMaxStepsPerRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestContentSettings(t *testing.T) {
+	c, err := Load(env(nil), nil)
+	if err != nil || c.MaxContentBytes != 5<<30 || c.ContentAllowPrivate {
+		t.Fatalf("defaults: %d %v %v", c.MaxContentBytes, c.ContentAllowPrivate, err)
+	}
+	c, err = Load(env(map[string]string{"DSR_MAX_CONTENT_BYTES": "1048576", "DSR_CONTENT_ALLOW_PRIVATE": "true"}), nil)
+	if err != nil || c.MaxContentBytes != 1<<20 || !c.ContentAllowPrivate {
+		t.Fatalf("set: %d %v %v", c.MaxContentBytes, c.ContentAllowPrivate, err)
+	}
+	for name, v := range map[string]string{"DSR_MAX_CONTENT_BYTES": "0", "DSR_CONTENT_ALLOW_PRIVATE": "sure"} {
+		if _, err := Load(env(map[string]string{name: v}), nil); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: %v", name, v, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"DSR_MAX_CONTENT_BYTES": "5GiB"}), nil); err == nil {
+		t.Error("DSR_MAX_CONTENT_BYTES=5GiB accepted")
+	}
+}

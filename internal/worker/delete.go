@@ -431,11 +431,24 @@ func (r *run) afterDelete(ctx context.Context, res *azureapi.DeleteResult) error
 	return later(next, res.RetryAfter)
 }
 
-// poll polls a long-running delete once.
+// poll polls a long-running delete once. An operation that ended Failed
+// is recorded with its own code and message, or, for a transient code,
+// started again (a bounded number of times).
 func (r *run) poll(ctx context.Context) error {
 	res, err := r.API.PollDelete(ctx, r.step.Token)
 	if errors.Is(err, azureapi.ErrGone) {
 		return r.confirm(ctx, http.StatusOK, requestIDOf(err))
+	}
+	var ae *azureapi.Error
+	if errors.As(err, &ae) && ae.OperationFailed && ae.Class != azureapi.Permanent {
+		// The operation failed for a transient reason: settle's retry
+		// sends DELETE again instead of polling the failed operation, up to
+		// MaxAttempts operations.
+		if r.step.Restarts+1 >= r.Limits.MaxAttempts {
+			return r.fail(ctx, ae.Status, ae.RequestID, ae.Code, fmt.Sprintf("%d operations of the delete failed; the last: %s", r.step.Restarts+1, ae.Message))
+		}
+		r.step.Phase, r.step.Token = PhaseSelf, ""
+		r.step.Restarts++
 	}
 	if err != nil {
 		return err

@@ -227,8 +227,11 @@ func (r *run) streamContent(ctx context.Context, info []byte) error {
 	defer body.Close()
 	key := dsr.ContentBlob(r.step.RequestID, container, r.ref.Params[lastParamName(k)])
 	if err := r.Ledger.Store().Put(ctx, key, body, store.PutOptions{ContentType: "application/octet-stream"}); err != nil {
+		if ae := (*azureapi.Error)(nil); errors.As(err, &ae) {
+			return ae // the content's own failure (over the cap)
+		}
 		if ctx.Err() == nil && !errors.Is(err, store.ErrExists) {
-			return &azureapi.Error{Class: azureapi.Transient, Code: "ContentStream", Message: fmt.Sprintf("streaming content: %v", err)}
+			return &azureapi.Error{Class: azureapi.Transient, Code: "ContentStream", Message: azureapi.StripSAS(fmt.Sprintf("streaming content: %v", err))}
 		}
 		return err
 	}

@@ -79,6 +79,9 @@ type Step struct {
 	// first and at most maxSeen of them, so that a next link back to one of
 	// them ends the listing instead of looping (discover steps only).
 	Seen []string `json:"seen,omitempty"`
+	// Restarts counts a delete's DELETEs sent again after its long-running
+	// operation failed for a transient reason.
+	Restarts int `json:"restarts,omitempty"`
 }
 
 // Operation is the result-record operation of the step, derived here only:

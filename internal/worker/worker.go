@@ -258,8 +258,10 @@ func (r *run) stamp(rec dsr.Record) dsr.Record {
 	return rec
 }
 
-// fail records the step's operation as failed for good.
+// fail records the step's operation as failed for good; SAS signatures
+// are stripped from the message.
 func (r *run) fail(ctx context.Context, status int, upstream, code, msg string) error {
+	msg = azureapi.StripSAS(msg)
 	r.Log.Warn("step failed", "request_id", r.step.RequestID, "op", r.step.Op, "resource_id", r.ref.Path, "code", code, "error", msg)
 	return r.record(ctx, dsr.Record{
 		Outcome: dsr.Failed, HTTPStatus: status, UpstreamRequestID: upstream,

@@ -42,6 +42,8 @@ func (s *Sim) Env() []string {
 		"IDENTITY_ENDPOINT=" + s.URL + "/msi/token",
 		"IDENTITY_HEADER=" + IdentityHeader,
 		"SSL_CERT_FILE=" + s.CAFile,
+		// The simulator serves artifact content from 127.0.0.1.
+		"DSR_CONTENT_ALLOW_PRIVATE=true",
 	}
 }
 

@@ -56,6 +56,7 @@ func parseFlags(args []string) (config, error) {
 	fs.Float64Var(&c.opts.P503, "p503", 0, "fraction of authenticated calls answered 503")
 	fs.IntVar(&c.opts.RetryAfter, "retry-after", sim.DefaultRetryAfter, "seconds in Retry-After of injected 429s")
 	polls := fs.Int("lro-polls", sim.DefaultLROPolls, "polls of a long-running delete answered in progress")
+	fs.StringVar(&c.opts.LROFailOnce, "lro-fail-once", "", "error code with which the first long-running delete of each resource ends Failed")
 	fs.StringVar(&c.opts.Audience, "audience", sim.DefaultAudience, "the only token audience accepted")
 	fs.StringVar(&c.opts.IdentityHeader, "identity-header", sim.DefaultIdentityHeader, "X-IDENTITY-HEADER value required by /msi/token")
 	fs.BoolVar(&c.opts.OffsetPaging, "offset-paging", false, "continuation tokens are offsets: deletes between pages make lists skip items")

@@ -19,6 +19,9 @@ type operation struct {
 	api      string // api-version of the DELETE that started it (its URLs carry it)
 	polls    int
 	done     bool
+	// fail is the error code the operation ends Failed with (Options.
+	// LROFailOnce, on the first operation of its target); "" succeeds.
+	fail string
 }
 
 // normalizeLocation lower-cases a location and removes its spaces:
@@ -48,6 +51,9 @@ func (s *Server) startOperation(r *http.Request, c call, a *armPath, it *item, m
 	}
 	if op == nil {
 		op = &operation{id: newRequestID(), sub: a.sub, ns: a.ns, location: s.locationOf(it), kind: it.kind, target: it.path, api: ver}
+		if s.opts.LROFailOnce != "" && !s.failedBefore(it.path) {
+			op.fail = s.opts.LROFailOnce
+		}
 		s.ops[key(op.id)] = op
 	}
 	resp := empty(http.StatusAccepted)
@@ -105,20 +111,53 @@ func (s *Server) advance(op *operation) bool {
 		return false
 	}
 	op.done = true
-	s.removeResource(op.kind, op.target)
+	if op.fail == "" {
+		s.removeResource(op.kind, op.target)
+	}
 	return true
+}
+
+// failedBefore reports whether an operation on target was made to fail.
+func (s *Server) failedBefore(target string) bool {
+	for _, o := range s.ops {
+		if o.fail != "" && key(o.target) == key(target) {
+			return true
+		}
+	}
+	return false
+}
+
+// failedPoll answers the poll of an operation that ended Failed: the
+// status endpoint 200 {"status": "Failed", "error": {...}}, the result
+// (Location) endpoint the error itself, with 409 for conflict codes and
+// 400 for the rest (a final status for pollers: 5xx would read as "still
+// running").
+func failedPoll(op *operation, status bool) *response {
+	msg := "Simulated failure (LROFailOnce) of the delete of '" + op.target + "'."
+	if status {
+		return jsonResponse(http.StatusOK, map[string]any{"status": "Failed", "error": map[string]string{"code": op.fail, "message": msg}})
+	}
+	code := http.StatusBadRequest
+	if strings.Contains(strings.ToLower(op.fail), "conflict") || strings.EqualFold(op.fail, "AnotherOperationInProgress") {
+		code = http.StatusConflict
+	}
+	return errorResponse(planeARM, code, op.fail, msg)
 }
 
 // pollOperation answers a poll. operationResults (Location): 202 with
 // Location and Retry-After while in progress, then 200 {}. operationStatuses
 // (Azure-AsyncOperation): 200 {"status": "InProgress"}, then
-// {"status": "Succeeded"}. An unknown operation is 404.
+// {"status": "Succeeded"}; an operation made to fail ends as failedPoll
+// says. An unknown operation is 404.
 func (s *Server) pollOperation(r *http.Request, c call, a *armPath) *response {
 	op := s.ops[key(a.opID)]
 	if op == nil || !strings.EqualFold(op.sub, a.sub) || !strings.EqualFold(op.ns, a.ns) {
 		return notFound(planeARM, "OperationNotFound", "The operation '"+a.opID+"' was not found.")
 	}
 	done := s.advance(op)
+	if done && op.fail != "" {
+		return failedPoll(op, a.opKind == "operationstatuses")
+	}
 	if a.opKind == "operationstatuses" {
 		status := "InProgress"
 		if done {

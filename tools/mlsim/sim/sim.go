@@ -80,6 +80,10 @@ type Options struct {
 	// progress" before it completes. Zero means DefaultLROPolls; a negative
 	// value means none (the first poll completes it).
 	LROPolls int
+	// LROFailOnce, when set, is the error code with which the first
+	// long-running delete of each resource ends Failed (see lro.go); the
+	// resource stays, and the next DELETE of it completes as usual.
+	LROFailOnce string
 	// Audience is the only token audience accepted; empty means
 	// DefaultAudience. A trailing slash is not significant.
 	Audience string
