@@ -229,6 +229,9 @@ func (r *run) barrier(ctx context.Context) error {
 	case next.Kept > 0:
 		return r.keep(ctx, "KeptForOthers", fmt.Sprintf("not deleted: it still holds %d items that this request keeps (other people's, or kept on purpose)", next.Kept))
 	}
+	// The resource's own DELETE starts its own clock: the confirmation's
+	// timeout does not count the time its children took.
+	r.step.Since, r.step.Waits = r.now().UTC(), 0
 	return r.deleteSelf(ctx)
 }
 

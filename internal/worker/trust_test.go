@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"amldsr/internal/azureapi"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue/memory"
@@ -365,5 +367,37 @@ func TestBarrierWaitsForARunningListing(t *testing.T) {
 	}
 	if m := markerOf(t, b, s.Op); m == nil || m.Round != 0 || m.Waits != 1 {
 		t.Fatalf("the barrier should wait, round 0: %+v", m)
+	}
+}
+
+// stickyFake answers DELETE but the resource stays visible for a while.
+type stickyFake struct{ *fakeAPI }
+
+func (f stickyFake) BeginDelete(ctx context.Context, u *url.URL) (*azureapi.DeleteResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deletes = append(f.deletes, u.Path)
+	return &azureapi.DeleteResult{Done: true, Existed: true, Status: 200}, nil
+}
+
+// A parent whose children took longer than the confirmation timeout still
+// gets its own time to confirm: the clock of the confirmation starts with
+// its DELETE, not with its children.
+func TestConfirmationClockStartsWithTheDelete(t *testing.T) {
+	b := setupReq(t, dsr.Request{Operation: dsr.Delete, Targets: []string{rgPath}})
+	ctx := context.Background()
+	b.w.API = stickyFake{b.api}
+	b.api.docs[accPath] = `{"location":"eastus"}`
+	s := barrierOf("exp.account", accPath, 0)
+	s.Since = time.Now().Add(-time.Hour).UTC()
+	if err := deliver(ctx, b, s); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := b.l.ReadRecord(ctx, "r1", s.Op); err == nil {
+		t.Fatalf("recorded before the confirmation had its time: %+v", rec)
+	}
+	m := markerOf(t, b, s.Op)
+	if m == nil || m.Phase != PhaseConfirm || time.Since(m.Since) > time.Minute {
+		t.Fatalf("want a confirmation whose clock starts now: %+v", m)
 	}
 }
