@@ -426,6 +426,10 @@ func (r *run) afterDelete(ctx context.Context, res *azureapi.DeleteResult) error
 	if next.Since.IsZero() {
 		next.Since = r.now().UTC()
 	}
+	if r.now().Sub(next.Since) > r.Limits.OperationTimeout {
+		return r.fail(ctx, res.Status, res.RequestID, "OperationTimedOut",
+			fmt.Sprintf("the delete's long-running operation had not ended after %v", r.Limits.OperationTimeout))
+	}
 	if res.ResumeToken != "" {
 		next.Phase, next.Token = PhasePoll, res.ResumeToken
 	} else {

@@ -401,3 +401,28 @@ func TestConfirmationClockStartsWithTheDelete(t *testing.T) {
 		t.Fatalf("want a confirmation whose clock starts now: %+v", m)
 	}
 }
+
+// runningFake answers every poll "still running".
+type runningFake struct{ *fakeAPI }
+
+func (f runningFake) PollDelete(ctx context.Context, token string) (*azureapi.DeleteResult, error) {
+	return &azureapi.DeleteResult{ResumeToken: token, Status: 202, RetryAfter: time.Second}, nil
+}
+
+// An operation that never finishes is not polled for ever: past
+// Limits.OperationTimeout the delete fails with a clear reason.
+func TestAnOperationThatNeverEndsTimesOut(t *testing.T) {
+	b := setupReq(t, dsr.Request{Operation: dsr.Delete, Targets: []string{rgPath}})
+	ctx := context.Background()
+	b.w.API = runningFake{b.api}
+	s := Step{V: Version, Kind: KindDelete, RequestID: "r1", Mode: dsr.Delete, Res: "exp.workspace", Path: wsPath, Loc: "eastus",
+		Phase: PhasePoll, Token: "t", Since: time.Now().Add(-b.w.Limits.OperationTimeout - time.Minute).UTC()}
+	s.Op = s.Key()
+	if err := deliver(ctx, b, s); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.l.ReadRecord(ctx, "r1", s.Op)
+	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "OperationTimedOut" {
+		t.Fatalf("record %+v %v", rec, err)
+	}
+}

@@ -49,12 +49,15 @@ type Limits struct {
 	// MaxRounds bounds a barrier's rounds of starting children that
 	// discovery missed.
 	MaxRounds int
+	// OperationTimeout bounds how long a long-running delete is polled.
+	OperationTimeout time.Duration
 }
 
 // DefaultLimits are used for zero fields.
 var DefaultLimits = Limits{
 	MaxAttempts: 12, MaxBackoff: 5 * time.Minute, BarrierTimeout: 6 * time.Hour,
 	ConfirmTimeout: 15 * time.Minute, FirstBarrierWait: time.Second, MaxRounds: 20,
+	OperationTimeout: 6 * time.Hour,
 }
 
 // Worker runs steps.
