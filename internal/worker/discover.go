@@ -106,6 +106,8 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, listPath string, ra
 	switch {
 	case err != nil:
 		return nil, err
+	case m.held != "":
+		return r.hold(ctx, ref, m)
 	case m.descend:
 		return r.childDiscoveries(ctx, ref, ref.Kind.Children, r.step.Loc)
 	case !m.ok:
