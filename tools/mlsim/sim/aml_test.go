@@ -415,10 +415,10 @@ func TestDataSetPerPerson(t *testing.T) {
 		t.Errorf("owners %v", got)
 	}
 	for who, want := range map[string][]string{
-		"alice":       {sim.AliceUPN + "/User"},
-		"bob":         {sim.BobObjectID + "/User"},
-		"carol":       {sim.CarolUPN + "/User", sim.CarolObjectID + "/User"},
-		"admin":       {sim.AdminUPN + "/User"},
+		"alice":       {sim.AliceName + "/User"},
+		"bob":         {sim.BobName + "/User"},
+		"carol":       {sim.CarolName + "/User"},
+		"admin":       {sim.AdminName + "/User"},
 		"pipeline-sp": {sim.PipelineSPObjectID + "/Application"},
 	} {
 		if len(spelling[who]) != len(want) {

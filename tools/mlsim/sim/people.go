@@ -17,6 +17,10 @@ const (
 	CarolUPN           = "carol@contoso.com"
 	AdminObjectID      = "dddddddd-2222-3333-4444-555555555555"
 	AdminUPN           = "admin@contoso.com"
+	AliceName          = "Alice Example"
+	BobName            = "Bob Example"
+	CarolName          = "Carol Example"
+	AdminName          = "Dana Admin"
 	PipelineSPObjectID = "eeeeeeee-2222-3333-4444-555555555555"
 	PipelineSPName     = "pipeline-sp"
 
@@ -40,6 +44,10 @@ type Person struct {
 	ObjectID string
 	// UPN is the user principal name; empty for the service principal.
 	UPN string
+	// DisplayName is how systemData.createdBy names a user (as Azure ML
+	// does: a display name, not an identity); empty for the service
+	// principal, which systemData names by its object id.
+	DisplayName string
 	// Type is the systemData createdByType: "User" or "Application".
 	Type string
 }
@@ -47,10 +55,10 @@ type Person struct {
 // People are the identities of the current-API data set, in the order
 // alice, bob, carol, admin, pipeline-sp.
 var People = []Person{
-	{Key: "alice", ObjectID: AliceObjectID, UPN: AliceUPN, Type: "User"},
-	{Key: "bob", ObjectID: BobObjectID, UPN: BobUPN, Type: "User"},
-	{Key: "carol", ObjectID: CarolObjectID, UPN: CarolUPN, Type: "User"},
-	{Key: "admin", ObjectID: AdminObjectID, UPN: AdminUPN, Type: "User"},
+	{Key: "alice", ObjectID: AliceObjectID, UPN: AliceUPN, DisplayName: AliceName, Type: "User"},
+	{Key: "bob", ObjectID: BobObjectID, UPN: BobUPN, DisplayName: BobName, Type: "User"},
+	{Key: "carol", ObjectID: CarolObjectID, UPN: CarolUPN, DisplayName: CarolName, Type: "User"},
+	{Key: "admin", ObjectID: AdminObjectID, UPN: AdminUPN, DisplayName: AdminName, Type: "User"},
 	{Key: PipelineSPName, ObjectID: PipelineSPObjectID, Type: "Application"},
 }
 
@@ -66,8 +74,10 @@ func person(key string) Person {
 }
 
 // ownerOf returns the key of the person who created a document according
-// to its systemData.createdBy (object id or UPN, case-insensitively), or ""
-// when the document has no systemData or names someone else.
+// to its systemData.createdBy (display name, object id or UPN,
+// case-insensitively), or "" when the document has no systemData or names
+// someone else. The display names of People are distinct, so here (and
+// only in this simulator's data set) a display name tells who it is.
 func ownerOf(doc json.RawMessage) string {
 	if doc == nil {
 		return ""
@@ -82,7 +92,8 @@ func ownerOf(doc json.RawMessage) string {
 	}
 	by := d.SystemData.CreatedBy
 	for _, p := range People {
-		if strings.EqualFold(by, p.ObjectID) || (p.UPN != "" && strings.EqualFold(by, p.UPN)) {
+		if strings.EqualFold(by, p.ObjectID) || (p.UPN != "" && strings.EqualFold(by, p.UPN)) ||
+			(p.DisplayName != "" && strings.EqualFold(by, p.DisplayName)) {
 			return p.Key
 		}
 	}

@@ -22,9 +22,8 @@ const (
 
 // amlSeeder builds the current-API data set.
 type amlSeeder struct {
-	s      *Server
-	g      *gen
-	carolN int // carol's items so far: even ones name her by UPN, odd ones by object id
+	s *Server
+	g *gen
 
 	rg, ws, reg string // ARM ids
 	cluster     string // the AmlCompute cluster's id
@@ -89,20 +88,16 @@ func (a *amlSeeder) when() time.Time {
 	return a.g.clock
 }
 
-// by is how systemData names a person: alice and the admin by UPN, bob and
-// the service principal by object id, carol by UPN and object id in turn.
+// by is how systemData names a person, as Azure ML does: a user by display
+// name, an application (the pipeline's service principal) by its id. Their
+// object ids are in the run history (runhistory.go) and in compute
+// instances' assignedUser.
 func (a *amlSeeder) by(key string) string {
 	p := person(key)
-	switch key {
-	case "bob", PipelineSPName:
+	if p.DisplayName == "" {
 		return p.ObjectID
-	case "carol":
-		a.carolN++
-		if a.carolN%2 == 0 {
-			return p.ObjectID
-		}
 	}
-	return p.UPN
+	return p.DisplayName
 }
 
 // sys is the systemData of an item created now by key (and last modified
