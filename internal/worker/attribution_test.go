@@ -106,3 +106,76 @@ func TestJobOutputBeforeTheJob(t *testing.T) {
 		t.Errorf("version after the job went: %+v %v", m, err)
 	}
 }
+
+// Through the steps: the jobs page is listed (the job's delete is
+// spawned), the job is then deleted and the worker dies before recording
+// it; the versions page, listed afterwards, still starts the delete of
+// the job's output.
+func TestJobOutputAfterACrashedJobDelete(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t, dsr.Delete)
+	subjectRequest(t, b, "r2", dsr.Delete, &dsr.Subject{ObjectID: aliceOID}, false)
+	job := jobRef(t, "alice-train-1")
+	doc := byName(job.Path, "Alice Example")
+	b.api.docs[job.Path] = doc
+	b.api.docs[runsAML+"alice-train-1"] = runDoc("alice-train-1", aliceOID, "Alice Example")
+	b.api.lists[wsAML+"/jobs"] = []string{doc}
+	list := func(res, path, child, listPath string) {
+		t.Helper()
+		s := Step{Kind: KindDiscover, RequestID: "r2", Mode: dsr.Delete, Res: res, Path: path, Child: child, Loc: "eastus",
+			Op: dsr.OpKey(dsr.StepDiscover, child, listPath, 0)}
+		if err := b.w.Handle(ctx, body(s), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list("aml.workspace", wsAML, "aml.job", wsAML+"/jobs")
+	if !pendingDelete(t, b, job.Path) {
+		t.Fatal("the job's delete was not started")
+	}
+	// The job's DELETE went through; its record was never written, and the
+	// run went with the job.
+	delete(b.api.docs, job.Path)
+	delete(b.api.docs, runsAML+"alice-train-1")
+	ref, raw := jobOutput(t, "alice-train-1")
+	b.api.lists[wsAML+"/models/shared/versions"] = []string{string(raw)}
+	list("aml.model", wsAML+"/models/shared", "aml.modelversion", wsAML+"/models/shared/versions")
+	if !pendingDelete(t, b, ref.Path) {
+		t.Error("the output of alice's job was left in place after the job's delete crashed")
+	}
+}
+
+func pendingDelete(t *testing.T, b *bundle, path string) bool {
+	t.Helper()
+	pending, err := b.l.Pending(context.Background(), "r2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range pending {
+		var s Step
+		json.Unmarshal(m.Body, &s)
+		if s.Kind == KindDelete && strings.EqualFold(s.Path, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// A job target (no location came down to its step) reads its workspace's
+// location to find the run history.
+func TestRunHistoryLocationFromTheWorkspace(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t, dsr.Export)
+	r := subjectRequest(t, b, "r2", dsr.Export, &dsr.Subject{ObjectID: aliceOID}, false)
+	r.step.Loc = ""
+	job := jobRef(t, "alice-1")
+	b.api.docs[runsAML+"alice-1"] = runDoc("alice-1", aliceOID, "Alice Example")
+	if m, err := r.match(ctx, job, []byte(byName(job.Path, "Alice Example"))); err != nil || m.ok {
+		t.Fatalf("without the workspace: %+v %v", m, err)
+	}
+	b.api.docs[wsAML] = `{"id":"` + wsAML + `","location":"East US"}`
+	job = jobRef(t, "alice-1b")
+	b.api.docs[runsAML+"alice-1b"] = runDoc("alice-1b", aliceOID, "Alice Example")
+	if m, err := r.match(ctx, job, []byte(byName(job.Path, "Alice Example"))); err != nil || !m.ok || !strings.Contains(m.reason, "userObjectId") {
+		t.Errorf("with the workspace's location: %+v %v", m, err)
+	}
+}
