@@ -47,6 +47,20 @@ func RunAML(t *testing.T, e Env) AMLFingerprint {
 	if len(mine) < 20 {
 		t.Fatalf("the simulator holds only %d of alice's resources", len(mine))
 	}
+	// A job of another person named like alice in systemData: only its run
+	// history's object id says it is not hers; the checks below keep it out
+	// of her export and her deletes.
+	homonyms := 0
+	for _, r := range before {
+		var d struct{ SystemData struct{ CreatedBy string } }
+		json.Unmarshal(r.Document, &d)
+		if r.Kind == "aml.job" && d.SystemData.CreatedBy == AliceName && r.Owner != "alice" {
+			homonyms++
+		}
+	}
+	if homonyms == 0 {
+		t.Fatal("the simulator holds no job of another person with alice's display name")
+	}
 	run := func(name, body string) procs.Status {
 		start := time.Now()
 		st := e.API.Poll(t, e.API.Submit(t, body), e.Timeout)

@@ -23,6 +23,9 @@ const (
 	AdminName          = "Dana Admin"
 	PipelineSPObjectID = "eeeeeeee-2222-3333-4444-555555555555"
 	PipelineSPName     = "pipeline-sp"
+	// Alice2 is another person whose display name is alice's.
+	Alice2ObjectID = "a2a2a2a2-2222-3333-4444-555555555555"
+	Alice2UPN      = "alice.example@contoso.com"
 
 	// TenantID is the Entra tenant of the people above.
 	TenantID = "ffffffff-2222-3333-4444-555555555555"
@@ -53,13 +56,15 @@ type Person struct {
 }
 
 // People are the identities of the current-API data set, in the order
-// alice, bob, carol, admin, pipeline-sp.
+// alice, bob, carol, admin, pipeline-sp, alice2 (who shares alice's display
+// name).
 var People = []Person{
 	{Key: "alice", ObjectID: AliceObjectID, UPN: AliceUPN, DisplayName: AliceName, Type: "User"},
 	{Key: "bob", ObjectID: BobObjectID, UPN: BobUPN, DisplayName: BobName, Type: "User"},
 	{Key: "carol", ObjectID: CarolObjectID, UPN: CarolUPN, DisplayName: CarolName, Type: "User"},
 	{Key: "admin", ObjectID: AdminObjectID, UPN: AdminUPN, DisplayName: AdminName, Type: "User"},
 	{Key: PipelineSPName, ObjectID: PipelineSPObjectID, Type: "Application"},
+	{Key: "alice2", ObjectID: Alice2ObjectID, UPN: Alice2UPN, DisplayName: AliceName, Type: "User"},
 }
 
 // person returns the Person of key; it panics on an unknown key (seeder
@@ -76,8 +81,8 @@ func person(key string) Person {
 // ownerOf returns the key of the person who created a document according
 // to its systemData.createdBy (display name, object id or UPN,
 // case-insensitively), or "" when the document has no systemData or names
-// someone else. The display names of People are distinct, so here (and
-// only in this simulator's data set) a display name tells who it is.
+// someone else. A display name two people share names the first of them
+// in People; creatorOf knows better for seeded items.
 func ownerOf(doc json.RawMessage) string {
 	if doc == nil {
 		return ""
@@ -98,4 +103,13 @@ func ownerOf(doc json.RawMessage) string {
 		}
 	}
 	return ""
+}
+
+// creatorOf returns the key of the person who created it: the one the
+// seeder noted, else the one its systemData names (ownerOf).
+func creatorOf(it *item) string {
+	if it.creator != "" {
+		return it.creator
+	}
+	return ownerOf(it.doc)
 }

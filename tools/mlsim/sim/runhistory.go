@@ -63,7 +63,7 @@ func (s *Server) runHistory(r *http.Request, c call) *response {
 		"target": lastSegment(d.Properties.ComputeID), "tags": d.Properties.Tags, "properties": d.Properties.Properties,
 		"hidden": false,
 	}
-	if who := ownerOf(job.doc); who != "" {
+	if who := creatorOf(job); who != "" {
 		p := person(who)
 		name := p.DisplayName
 		if name == "" {

@@ -19,6 +19,7 @@ func TestRunHistoryNamesTheCreator(t *testing.T) {
 		{"alice-train-1", "alice-churn", sim.People[0]},
 		{"bob-train-3", "bob-churn", sim.People[1]},
 		{"admin-cleanup-1", "admin-churn", sim.People[3]},
+		{"alice2-train-1", "alice2-churn", sim.People[5]}, // alice's display name, another person
 	} {
 		r := e.get(runs + c.experiment + "/runs/" + c.job)
 		wantStatus(t, r, http.StatusOK, "run "+c.job)

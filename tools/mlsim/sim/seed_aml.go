@@ -79,6 +79,10 @@ func (s *Server) seedAML(seed int64) {
 		a.modelVersion("shared-model", fmt.Sprint(i+1), p, "")
 	}
 	a.modelVersion("shared-model", "jobout-alice", PipelineSPName, "alice-train-1")
+	// Another person with alice's display name: her job is named in
+	// systemData exactly as alice's are; only its run history tells them
+	// apart.
+	a.job("alice2-train-1", "alice2", "admin-env", "", false)
 	a.registry()
 }
 
@@ -120,7 +124,7 @@ func (a *amlSeeder) sys(key string) obj {
 // returns it for tracked resources to complete.
 func (a *amlSeeder) put(kind, id, name, typ, owner string, props obj) obj {
 	doc := obj{"id": id, "name": name, "type": typ, "properties": props, "systemData": a.sys(owner)}
-	a.s.putDoc(kind, id, doc)
+	a.putBy(kind, id, doc, owner)
 	return doc
 }
 
@@ -135,7 +139,15 @@ func (a *amlSeeder) tracked(kind, id, name, typ, owner, armKind string, props ob
 		"identity": a.identity(),
 		"sku":      obj{"name": "Default", "tier": "Standard", "size": "Standard_DS3_v2", "family": "DSv2", "capacity": 1},
 	}
+	a.putBy(kind, id, doc, owner)
+}
+
+// putBy stores a document created by owner, and notes who that is (the
+// simulator's metadata: /_sim/resources' owner and the run history's
+// createdBy), since systemData's display name may be someone else's too.
+func (a *amlSeeder) putBy(kind, id string, doc obj, owner string) {
 	a.s.putDoc(kind, id, doc)
+	a.s.st.get(id, kind).creator = owner
 }
 
 // identity is a managed identity with the workspace's user-assigned one.
