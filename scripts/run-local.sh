@@ -20,6 +20,7 @@ export DSR_DATA_DIR="${DSR_DATA_DIR:-./.dsr-data}"
 export DSR_ARM_ENDPOINT="$SIM_URL/arm"
 export DSR_MODELMANAGEMENT_ENDPOINT="$SIM_URL/mm/{location}"
 export DSR_EXPERIMENTS_ENDPOINT="$SIM_URL/exp/{location}"
+export DSR_AML_ENDPOINT="$SIM_URL/aml/{location}"
 export IDENTITY_ENDPOINT="$SIM_URL/msi/token"
 export IDENTITY_HEADER="mlsim-identity-secret"
 export SSL_CERT_FILE="$PWD/.run/mlsim-ca.pem"
@@ -29,7 +30,7 @@ export DSR_READS_PER_SECOND="${DSR_READS_PER_SECOND:-200}"
 API="http://$LISTEN/api/dsr/requests"
 RG="/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dsr-target"
 WS="/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-aml/providers/Microsoft.MachineLearningServices/workspaces/ws-shared"
-ALICE='{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","userPrincipalName":"alice@contoso.com"}'
+ALICE='{"objectId":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","userPrincipalName":"alice@contoso.com","displayName":"Alice Example"}'
 ID="$(date +%H%M%S)"
 cat <<BANNER
 
@@ -49,11 +50,13 @@ cat <<BANNER
       -d '{"requestId":"delete-$ID","operation":"delete","targets":["$RG"]}'
     curl -s $API/delete-$ID
 
-  Today's Azure ML: one person (alice) in a workspace shared with bob and carol:
+  Today's Azure ML: one person (alice) in a workspace shared with bob and carol (her jobs are hers by the
+  object id in their run history; what only her display name attributes to her is deleted only with
+  "allowDisplayName":true):
     curl -s -X POST $API -H 'Content-Type: application/json' \\
       -d '{"requestId":"alice-export-$ID","operation":"export","match":"subject","targets":["$WS"],"subject":$ALICE}'
     curl -s -X POST $API -H 'Content-Type: application/json' \\
-      -d '{"requestId":"alice-delete-$ID","operation":"delete","match":"subject","targets":["$WS"],"subject":$ALICE}'
+      -d '{"requestId":"alice-delete-$ID","operation":"delete","match":"subject","targets":["$WS"],"subject":$ALICE,"allowDisplayName":true}'
 
   Results land in $DSR_DATA_DIR/dsr/requests/<requestId>/ (request.json, results/, export/, summary.json)
 

@@ -15,10 +15,11 @@ const (
 	ARM             Host = iota // Azure Resource Manager, DSR_ARM_ENDPOINT
 	ModelManagement             // {location}.modelmanagement.azureml.net, DSR_MODELMANAGEMENT_ENDPOINT
 	Experiments                 // {location}.experiments.azureml.net, DSR_EXPERIMENTS_ENDPOINT
+	AML                         // {location}.api.azureml.ms, DSR_AML_ENDPOINT: today's run history data plane
 )
 
 func (h Host) String() string {
-	return [...]string{"arm", "modelmanagement", "experiments"}[h]
+	return [...]string{"arm", "modelmanagement", "experiments", "aml"}[h]
 }
 
 // Shape says how a list answers and how its next page is asked for.

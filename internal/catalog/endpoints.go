@@ -11,24 +11,32 @@ const (
 	DefaultARM             = "https://management.azure.com"
 	DefaultModelManagement = "https://{location}.modelmanagement.azureml.net"
 	DefaultExperiments     = "https://{location}.experiments.azureml.net"
+	DefaultAML             = "https://{location}.api.azureml.ms"
 )
 
-// Endpoints are the configured base URLs of the three hosts. The data-plane
+// Endpoints are the configured base URLs of the hosts. The data-plane
 // ones are templates in which "{location}" is substituted, in the host or
 // in the path (the simulator serves all three from one host, routed by
 // path). Every URL amldsr sends a token to is built from, or checked
 // against, these.
+//
+// AML is today's Azure ML data plane (run history), DSR_AML_ENDPOINT. It
+// may be empty, for callers that build Endpoints by hand: then no URL is
+// built on it or allowed to it, and jobs are attributed without their run
+// history. Configuration always sets it (default DefaultAML).
 type Endpoints struct {
 	ARM, ModelManagement, Experiments string
+	AML                               string
 }
 
 // DefaultEndpoints returns the public-cloud endpoints.
 func DefaultEndpoints() Endpoints {
-	return Endpoints{ARM: DefaultARM, ModelManagement: DefaultModelManagement, Experiments: DefaultExperiments}
+	return Endpoints{ARM: DefaultARM, ModelManagement: DefaultModelManagement, Experiments: DefaultExperiments, AML: DefaultAML}
 }
 
 // Validate checks each endpoint: an absolute https URL without query or
-// fragment; ARM without {location}, the data planes with exactly one.
+// fragment; ARM without {location}, the data planes with exactly one. An
+// empty AML is valid (see Endpoints).
 func (e Endpoints) Validate() error {
 	for _, c := range []struct {
 		name, value string
@@ -37,7 +45,11 @@ func (e Endpoints) Validate() error {
 		{"DSR_ARM_ENDPOINT", e.ARM, false},
 		{"DSR_MODELMANAGEMENT_ENDPOINT", e.ModelManagement, true},
 		{"DSR_EXPERIMENTS_ENDPOINT", e.Experiments, true},
+		{"DSR_AML_ENDPOINT", e.AML, true},
 	} {
+		if c.name == "DSR_AML_ENDPOINT" && c.value == "" {
+			continue
+		}
 		n := strings.Count(c.value, "{location}")
 		if c.loc && n != 1 {
 			return fmt.Errorf("%s: %q must hold {location} exactly once", c.name, c.value)
@@ -62,6 +74,8 @@ func (e Endpoints) template(h Host) string {
 		return e.ModelManagement
 	case Experiments:
 		return e.Experiments
+	case AML:
+		return e.AML
 	default:
 		return e.ARM
 	}
@@ -71,6 +85,9 @@ func (e Endpoints) template(h Host) string {
 // location is normalized and validated first.
 func (e Endpoints) Base(h Host, location string) (*url.URL, error) {
 	t := e.template(h)
+	if t == "" {
+		return nil, fmt.Errorf("no endpoint is configured for the %s host", h)
+	}
 	if h != ARM {
 		loc, err := NormalizeLocation(location)
 		if err != nil {
@@ -146,8 +163,8 @@ func (e Endpoints) Allowed(u *url.URL) bool {
 	if u.Scheme != "https" || u.User != nil {
 		return false
 	}
-	for _, t := range []string{e.ARM, e.ModelManagement, e.Experiments} {
-		if matchesEndpoint(t, u) {
+	for _, t := range []string{e.ARM, e.ModelManagement, e.Experiments, e.AML} {
+		if t != "" && matchesEndpoint(t, u) {
 			return true
 		}
 	}

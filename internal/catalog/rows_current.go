@@ -38,7 +38,7 @@ func asset(prefix, base, segment, containerParam string, async, views bool) []*K
 
 func currentRows() []*Kind {
 	rows := []*Kind{
-		{Name: "aml.workspace", Host: ARM, Path: amlW, List: mls + "/workspaces", APIVersion: apiCurrent, Key: "id",
+		{Name: "aml.workspace", Host: ARM, Path: amlW, List: mls + "/workspaces", APIVersion: apiCurrent, Key: "id", Location: true,
 			Shared: true, Children: []string{"aml.schedule", "aml.onlineendpoint", "aml.batchendpoint", "aml.job",
 				"aml.model", "aml.data", "aml.environment", "aml.component", "aml.code", "aml.compute", "aml.datastore", "aml.connection"},
 			Delete: Direct, AsyncDelete: true, DeleteQuery: purge,

@@ -85,6 +85,7 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 			ARM:             p.str("DSR_ARM_ENDPOINT", catalog.DefaultARM),
 			ModelManagement: p.str("DSR_MODELMANAGEMENT_ENDPOINT", catalog.DefaultModelManagement),
 			Experiments:     p.str("DSR_EXPERIMENTS_ENDPOINT", catalog.DefaultExperiments),
+			AML:             p.str("DSR_AML_ENDPOINT", catalog.DefaultAML),
 		},
 		TokenScope:       p.str("DSR_TOKEN_SCOPE", "https://management.core.windows.net//.default"),
 		AllowedScopes:    p.list("DSR_ALLOWED_SCOPES"),

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"amldsr/internal/catalog"
 )
@@ -40,11 +41,15 @@ const (
 	MaxTargets = 50
 )
 
-// Subject identifies the person a request is about. Both fields are
-// optional.
+// Subject identifies the person a request is about. Every field is
+// optional. DisplayName is not an identity (two people share names): under
+// match "subject" an item whose creator is known only by display name is
+// exported when it equals DisplayName, and deleted only when the request
+// sets AllowDisplayName.
 type Subject struct {
 	ObjectID          string `json:"objectId,omitempty"`
 	UserPrincipalName string `json:"userPrincipalName,omitempty"`
+	DisplayName       string `json:"displayName,omitempty"`
 }
 
 // Request is an accepted data-subject request, with defaults applied.
@@ -55,6 +60,9 @@ type Request struct {
 	Subject   *Subject  `json:"subject,omitempty"`
 	Match     Match     `json:"match"`
 	DryRun    bool      `json:"dryRun"`
+	// AllowDisplayName lets a match "subject" delete remove items matched
+	// by subject.displayName alone (see Subject).
+	AllowDisplayName bool `json:"allowDisplayName,omitempty"`
 }
 
 // FieldError names one invalid field of a request body.
@@ -165,11 +173,14 @@ func (r *Request) Validate() error {
 	switch r.Match {
 	case MatchAll:
 	case MatchSubject:
-		if r.Subject == nil || (r.Subject.ObjectID == "" && r.Subject.UserPrincipalName == "") {
+		if r.Subject == nil || (r.Subject.ObjectID == "" && r.Subject.UserPrincipalName == "" && r.Subject.DisplayName == "") {
 			add("subject", `is required when match is "subject"`)
 		}
 	default:
 		add("match", "must be all or subject")
+	}
+	if r.AllowDisplayName && (r.Match != MatchSubject || r.Subject == nil || r.Subject.DisplayName == "") {
+		add("allowDisplayName", `needs match "subject" and subject.displayName`)
 	}
 	if r.DryRun && r.Operation == Export {
 		add("dryRun", "applies to delete only")
@@ -218,7 +229,22 @@ func validateSubject(s *Subject) ValidationError {
 	if u := s.UserPrincipalName; u != "" && !validUPN(u) {
 		errs = append(errs, FieldError{Field: "subject.userPrincipalName", Message: "must be a user principal name such as user@contoso.com"})
 	}
+	if n := s.DisplayName; n != "" && !validDisplayName(n) {
+		errs = append(errs, FieldError{Field: "subject.displayName", Message: "must be 1 to 256 characters without control characters or surrounding spaces"})
+	}
 	return errs
+}
+
+func validDisplayName(n string) bool {
+	if len([]rune(n)) > 256 || strings.TrimSpace(n) != n || !utf8.ValidString(n) {
+		return false
+	}
+	for _, r := range n {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func validUPN(u string) bool {

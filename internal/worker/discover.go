@@ -140,6 +140,8 @@ func (r *run) item(ctx context.Context, child *catalog.Kind, page *azureapi.Page
 	switch {
 	case err != nil:
 		return nil, err
+	case m.held != "":
+		return r.hold(ctx, ref, m)
 	case m.descend:
 		return r.childDiscoveries(ctx, ref, ref.Kind.Children, r.step.Loc)
 	case !m.ok:

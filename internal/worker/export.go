@@ -100,6 +100,10 @@ func (r *run) matchTarget(ctx context.Context, doc []byte) (matched, bool, error
 	if err := r.spawn(ctx, zeroTime, steps...); err != nil {
 		return m, true, err
 	}
+	if m.held != "" {
+		return m, true, r.record(ctx, dsr.Record{Outcome: dsr.Skipped, MatchedBy: m.reason,
+			Error: &dsr.RecordError{Code: m.held, Message: heldMessage}})
+	}
 	return m, true, r.record(ctx, dsr.Record{Outcome: dsr.Skipped,
 		Error: &dsr.RecordError{Code: "NotTheSubjects", Message: "the target does not belong to the subject; only what below it does is covered"}})
 }

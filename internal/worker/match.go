@@ -3,11 +3,8 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"maps"
 	"strings"
 
-	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
 )
@@ -20,13 +17,21 @@ type matched struct {
 	// descend: not covered, but items below it may be: list them.
 	descend bool
 	reason  string
+	// held is set (to the skip code, DisplayNameOnly) when only the
+	// subject's display name attributes the item to them and the delete
+	// lacks allowDisplayName: the item is not deleted, and its record says
+	// so; reason says which rule matched.
+	held string
 }
 
 // match applies the request's match rule to one item (its listed or
 // fetched document). Under match "subject" an item belongs to the subject
-// when systemData names them as its creator (by user principal name, or by
-// object id for a user), when a compute instance is assigned to or was
-// created by them, or when a model version came out of one of their jobs.
+// by the rules of "Who created an item" (see creatorOf): a known creator
+// object id alone decides; else a user principal name in
+// systemData.createdBy; else, only when the request names the subject's
+// display name, that display name, which a delete acts on only with
+// allowDisplayName. What a job produced (a model version's
+// properties.jobName) belongs to the job's creator.
 func (r *run) match(ctx context.Context, ref catalog.Ref, raw []byte) (matched, error) {
 	if r.req.Match != dsr.MatchSubject {
 		return matched{ok: true}, nil
@@ -39,32 +44,81 @@ func (r *run) match(ctx context.Context, ref catalog.Ref, raw []byte) (matched, 
 	case catalog.PerUser:
 		return matched{ok: true, reason: "listed for the subject's objectId"}, nil
 	case catalog.SystemData, catalog.ComputeUser:
-		if why := owns(raw, k.Owner, r.req.Subject); why != "" {
-			return matched{ok: true, reason: why}, nil
+		a, err := r.attribution(ctx, ref, raw)
+		if err != nil {
+			return matched{}, err
 		}
-		if job := jobNameOf(raw); job != "" {
-			why, err := r.jobOwned(ctx, ref, job)
-			if err != nil || why != "" {
-				return matched{ok: why != "", reason: why}, err
-			}
-		}
-	}
-	for _, c := range k.Children {
-		if catalog.CanMatch(catalog.Lookup(c)) {
-			return matched{descend: true}, nil
+		switch {
+		case a.Rule == ruleObjectID || a.Rule == ruleUPN:
+			return matched{ok: true, reason: a.Why}, nil
+		case a.Rule == ruleDisplayName && (r.req.Operation != dsr.Delete || r.req.AllowDisplayName):
+			return matched{ok: true, reason: a.Why}, nil
+		case a.Rule == ruleDisplayName:
+			return matched{held: "DisplayNameOnly", reason: a.Why, descend: matchableChildren(k)}, nil
 		}
 	}
-	return matched{}, nil
+	return matched{descend: matchableChildren(k)}, nil
 }
 
-// document is the part of an ARM document that says who owns it.
+func matchableChildren(k *catalog.Kind) bool {
+	for _, c := range k.Children {
+		if catalog.CanMatch(catalog.Lookup(c)) {
+			return true
+		}
+	}
+	return false
+}
+
+// The rules of "Who created an item", strongest first.
+const (
+	ruleNone        = ""
+	ruleObjectID    = "objectId"
+	ruleUPN         = "userPrincipalName"
+	ruleDisplayName = "displayName"
+)
+
+// verdict is what one rule says about an item: the rule that attributes
+// it to the subject (ruleNone: not theirs) and why, for matchedBy.
+type verdict struct {
+	Rule string `json:"rule"`
+	Why  string `json:"why,omitempty"`
+}
+
+// attribution decides whose an item is: its own creator, and for a model
+// version also the creator of the job that produced it (the stronger of
+// the two verdicts wins). A job's own verdict is kept as the request's
+// attribution fact before its delete can start (see jobVerdict).
+func (r *run) attribution(ctx context.Context, ref catalog.Ref, raw []byte) (verdict, error) {
+	if ref.Kind.Name == "aml.job" {
+		return r.jobVerdict(ctx, ref, raw)
+	}
+	own, err := r.creatorOf(ctx, ref, raw)
+	if err != nil || own.Rule == ruleObjectID || own.Rule == ruleUPN {
+		return own, err
+	}
+	job := jobNameOf(raw)
+	if job == "" {
+		return own, nil
+	}
+	produced, err := r.producedBy(ctx, ref, job)
+	if err != nil {
+		return verdict{}, err
+	}
+	if produced.Rule != ruleNone && (own.Rule == ruleNone || produced.Rule == ruleObjectID || produced.Rule == ruleUPN) {
+		return produced, nil
+	}
+	return own, nil
+}
+
+// document is the part of an ARM document that says who created it.
 type document struct {
 	SystemData struct {
 		CreatedBy, CreatedByType, CreatedByID string
 	} `json:"systemData"`
 	Properties struct {
-		JobName    string `json:"jobName"`
-		Properties struct {
+		JobName        string `json:"jobName"`
+		ExperimentName string `json:"experimentName"`
+		Properties     struct {
 			PersonalComputeInstanceSettings struct {
 				AssignedUser struct{ ObjectID string } `json:"assignedUser"`
 			} `json:"personalComputeInstanceSettings"`
@@ -73,31 +127,56 @@ type document struct {
 	} `json:"properties"`
 }
 
-// owns says why the document belongs to subject, or "".
-func owns(raw []byte, owner catalog.Owner, s *dsr.Subject) string {
+func eq(a, b string) bool { return a != "" && b != "" && strings.EqualFold(a, b) }
+
+// creatorOf applies the rules to an item's own creator. Where the item's
+// creator object id is known (a job's run history, a compute instance's
+// assigned user or creator, a systemData that holds an object id), it
+// alone decides, whatever systemData.createdBy says besides.
+func (r *run) creatorOf(ctx context.Context, ref catalog.Ref, raw []byte) (verdict, error) {
 	var d document
+	s := r.req.Subject
 	if s == nil || json.Unmarshal(raw, &d) != nil {
-		return ""
+		return verdict{}, nil
 	}
-	eq := func(a, b string) bool { return a != "" && b != "" && strings.EqualFold(a, b) }
+	if ref.Kind.Owner == catalog.ComputeUser {
+		ci := d.Properties.Properties
+		switch {
+		case eq(ci.PersonalComputeInstanceSettings.AssignedUser.ObjectID, s.ObjectID):
+			return verdict{ruleObjectID, "compute instance assigned to the subject (personalComputeInstanceSettings.assignedUser.objectId)"}, nil
+		case eq(ci.CreatedBy.UserID, s.ObjectID):
+			return verdict{ruleObjectID, "compute instance created by the subject (properties.createdBy.userId)"}, nil
+		case eq(ci.CreatedBy.UserName, s.UserPrincipalName):
+			return verdict{ruleUPN, "compute instance created by the subject (properties.createdBy.userName is their user principal name)"}, nil
+		case s.ObjectID != "" && (ci.PersonalComputeInstanceSettings.AssignedUser.ObjectID != "" || ci.CreatedBy.UserID != ""):
+			return verdict{}, nil // someone else's object id
+		}
+	}
+	if ref.Kind.Name == "aml.job" {
+		v, known, err := r.runCreator(ctx, ref, d.Properties.ExperimentName)
+		if err != nil || known {
+			return v, err
+		}
+	}
+	return systemDataVerdict(d, s), nil
+}
+
+// systemDataVerdict applies the rules to systemData alone.
+func systemDataVerdict(d document, s *dsr.Subject) verdict {
 	sd := d.SystemData
+	user := sd.CreatedByType == "" || strings.EqualFold(sd.CreatedByType, "User")
 	switch {
-	case eq(sd.CreatedBy, s.UserPrincipalName):
-		return "systemData.createdBy is the subject's user principal name"
-	case (sd.CreatedByType == "" || strings.EqualFold(sd.CreatedByType, "User")) && (eq(sd.CreatedBy, s.ObjectID) || eq(sd.CreatedByID, s.ObjectID)):
-		return "systemData.createdBy is the subject's object id"
+	case user && s.ObjectID != "" && (catalog.ValidGUID(sd.CreatedByID) || catalog.ValidGUID(sd.CreatedBy)):
+		if eq(sd.CreatedByID, s.ObjectID) || eq(sd.CreatedBy, s.ObjectID) {
+			return verdict{ruleObjectID, "systemData names the subject's object id"}
+		}
+		return verdict{} // another object id decides
+	case user && eq(sd.CreatedBy, s.UserPrincipalName):
+		return verdict{ruleUPN, "systemData.createdBy is the subject's user principal name"}
+	case user && eq(sd.CreatedBy, s.DisplayName):
+		return verdict{ruleDisplayName, "systemData.createdBy is the subject's display name (subject.displayName; not an identity)"}
 	}
-	if owner != catalog.ComputeUser {
-		return ""
-	}
-	ci := d.Properties.Properties
-	switch {
-	case eq(ci.PersonalComputeInstanceSettings.AssignedUser.ObjectID, s.ObjectID):
-		return "compute instance assigned to the subject (personalComputeInstanceSettings.assignedUser)"
-	case eq(ci.CreatedBy.UserID, s.ObjectID) || eq(ci.CreatedBy.UserName, s.UserPrincipalName):
-		return "compute instance created by the subject (properties.createdBy)"
-	}
-	return ""
+	return verdict{}
 }
 
 func jobNameOf(raw []byte) string {
@@ -106,48 +185,18 @@ func jobNameOf(raw []byte) string {
 	return d.Properties.JobName
 }
 
-// jobOwned says whether the job a model version names belongs to the
-// subject: its delete by this request (which deletes only the subject's
-// jobs) says so, else the job's own document does.
-func (r *run) jobOwned(ctx context.Context, ref catalog.Ref, job string) (string, error) {
-	k := catalog.Lookup("aml.job")
-	if _, ok := ref.Params["workspaceName"]; !ok {
-		return "", nil // a registry's asset: jobs live in workspaces
+// hold records an item a delete leaves in place because only the
+// subject's display name attributes it to them (m.held), and lists what
+// below it may be theirs.
+func (r *run) hold(ctx context.Context, ref catalog.Ref, m matched) ([]Step, error) {
+	err := r.note(ctx, r.visit(KindDelete, ref, m.reason), dsr.Record{
+		Outcome: dsr.Skipped, MatchedBy: m.reason, Error: &dsr.RecordError{Code: m.held, Message: heldMessage},
+	})
+	if err != nil || !m.descend {
+		return nil, err
 	}
-	params := maps.Clone(ref.Params)
-	params["id"] = job
-	path, err := k.Path.Build(params)
-	if err != nil {
-		return "", nil // not a job name we can address
-	}
-	why := "produced by the subject's job " + job + " (properties.jobName)"
-	if r.jobs == nil {
-		r.jobs = map[string]string{}
-	}
-	if v, ok := r.jobs[path]; ok {
-		return v, nil
-	}
-	rec, err := r.Ledger.ReadRecord(ctx, r.step.RequestID, dsr.OpKey(dsr.StepDelete, k.Name, path, 0))
-	if err == nil && rec.Outcome == dsr.Succeeded {
-		r.jobs[path] = why
-		return why, nil
-	}
-	jobRef := catalog.Ref{Kind: k, Path: path, Params: params}
-	u, err := r.API.Endpoints().ItemURL(jobRef, "")
-	if err != nil {
-		return "", nil
-	}
-	resp, err := r.API.Get(ctx, u)
-	switch {
-	case errors.Is(err, azureapi.ErrGone):
-		r.jobs[path] = ""
-		return "", nil
-	case err != nil:
-		return "", err
-	}
-	if owns(resp.Body, catalog.SystemData, r.req.Subject) == "" {
-		why = ""
-	}
-	r.jobs[path] = why
-	return why, nil
+	return r.childDiscoveries(ctx, ref, ref.Kind.Children, r.step.Loc)
 }
+
+const heldMessage = "not deleted: only its creator's display name is the subject's, and a display name is not an identity; " +
+	`a delete acts on it only with "allowDisplayName": true`

@@ -89,7 +89,6 @@ type run struct {
 	req      *dsr.AcceptedRequest
 	attempts int // tries of this step so far, this one included
 	started  time.Time
-	jobs     map[string]string // job path -> why it is the subject's ("" if not)
 }
 
 // Handle runs the step in body. deliveryCount is the queue's (1 on the

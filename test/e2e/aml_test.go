@@ -21,7 +21,7 @@ func TestTodaysAzureML(t *testing.T) {
 		FunctionKey: functionKey, TimerEvery: 2 * time.Second})
 	fp := scenario.RunAML(t, scenario.Env{API: &procs.API{Base: host.URL(), Query: "code=" + functionKey}, Sim: parts.sim,
 		Bundle: parts.bundle, Timeout: 5 * time.Minute})
-	for _, name := range []string{"subject-export", "subject-delete", "purge"} {
+	for _, name := range []string{"subject-export", "subject-delete-identity", "subject-delete", "purge"} {
 		t.Logf("%s: %v (%v)", name, fp.Durations[name].Round(time.Millisecond), fp.Counts[name])
 	}
 }

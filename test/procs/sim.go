@@ -39,6 +39,7 @@ func (s *Sim) Env() []string {
 		"DSR_ARM_ENDPOINT=" + s.URL + "/arm",
 		"DSR_MODELMANAGEMENT_ENDPOINT=" + s.URL + "/mm/{location}",
 		"DSR_EXPERIMENTS_ENDPOINT=" + s.URL + "/exp/{location}",
+		"DSR_AML_ENDPOINT=" + s.URL + "/aml/{location}",
 		"IDENTITY_ENDPOINT=" + s.URL + "/msi/token",
 		"IDENTITY_HEADER=" + IdentityHeader,
 		"SSL_CERT_FILE=" + s.CAFile,

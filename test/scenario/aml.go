@@ -19,7 +19,8 @@ const (
 	AMLGroup    = "rg-aml"
 	AliceOID    = SubjectOID
 	AliceUPN    = "alice@contoso.com"
-	aliceSubjct = `{"objectId":"` + AliceOID + `","userPrincipalName":"` + AliceUPN + `"}`
+	AliceName   = "Alice Example"
+	aliceSubjct = `{"objectId":"` + AliceOID + `","userPrincipalName":"` + AliceUPN + `","displayName":"` + AliceName + `"}`
 )
 
 var (
@@ -34,14 +35,31 @@ type AMLFingerprint struct {
 	Counts    map[string]procs.Status
 }
 
-// RunAML exports and deletes alice's resources (match "subject"), then
-// purges the whole workspace (match "all").
+// RunAML exports alice's resources (match "subject"), deletes what is hers
+// by identity (object id, from the run history and compute instances),
+// then, with allowDisplayName, what only her display name attributes to
+// her, and then purges the whole workspace (match "all"). The simulator
+// names people in systemData by display name, as Azure ML does.
 func RunAML(t *testing.T, e Env) AMLFingerprint {
 	fp := AMLFingerprint{Durations: map[string]time.Duration{}, Counts: map[string]procs.Status{}}
 	before := underAML(e.Sim.Resources(t))
 	mine := aliceItems(before)
 	if len(mine) < 20 {
 		t.Fatalf("the simulator holds only %d of alice's resources", len(mine))
+	}
+	// A job of another person named like alice in systemData: only its run
+	// history's object id says it is not hers; the checks below keep it out
+	// of her export and her deletes.
+	homonyms := 0
+	for _, r := range before {
+		var d struct{ SystemData struct{ CreatedBy string } }
+		json.Unmarshal(r.Document, &d)
+		if r.Kind == "aml.job" && d.SystemData.CreatedBy == AliceName && r.Owner != "alice" {
+			homonyms++
+		}
+	}
+	if homonyms == 0 {
+		t.Fatal("the simulator holds no job of another person with alice's display name")
 	}
 	run := func(name, body string) procs.Status {
 		start := time.Now()
@@ -56,9 +74,29 @@ func RunAML(t *testing.T, e Env) AMLFingerprint {
 		WorkspaceID, RegistryID, aliceSubjct))
 	checkSubjectExport(t, e, "alice-export", before, mine)
 
-	run("subject-delete", fmt.Sprintf(`{"requestId":"alice-delete","operation":"delete","targets":[%q,%q],"subject":%s,"match":"subject"}`,
+	byIdentity := map[string]owned{}
+	for p, o := range mine {
+		if o.why != "creator" {
+			byIdentity[p] = o
+		}
+	}
+	if len(byIdentity) < 5 || len(byIdentity) == len(mine) {
+		t.Fatalf("alice has %d items by identity of %d: the data set changed", len(byIdentity), len(mine))
+	}
+	run("subject-delete-identity", fmt.Sprintf(`{"requestId":"alice-delete-identity","operation":"delete","targets":[%q,%q],"subject":%s,"match":"subject"}`,
 		WorkspaceID, RegistryID, aliceSubjct))
-	checkSubjectDelete(t, e, "alice-delete", before, mine)
+	checkSubjectDelete(t, e, "alice-delete-identity", before, byIdentity, mine)
+
+	middle := underAML(e.Sim.Resources(t))
+	run("subject-delete", fmt.Sprintf(`{"requestId":"alice-delete","operation":"delete","targets":[%q,%q],"subject":%s,"match":"subject","allowDisplayName":true}`,
+		WorkspaceID, RegistryID, aliceSubjct))
+	rest := map[string]owned{}
+	for p, o := range mine {
+		if _, ok := middle[p]; ok {
+			rest[p] = o
+		}
+	}
+	checkSubjectDelete(t, e, "alice-delete", middle, rest, nil)
 
 	purgeStart := len(e.Sim.Log(t))
 	run("purge", fmt.Sprintf(`{"requestId":"purge","operation":"delete","targets":[%q]}`, WorkspaceID))
@@ -82,9 +120,10 @@ type owned struct {
 	why string
 }
 
-// aliceItems applies the rules independently of the product: created by
-// alice, a compute instance assigned to her, or a model version of one of
-// her jobs.
+// aliceItems applies the rules independently of the product: a job of
+// hers (the run history names her object id), a compute instance assigned
+// to her, a model version of one of her jobs, or (why "creator") an item
+// whose systemData names her by display name only.
 func aliceItems(rs map[string]procs.Resource) map[string]owned {
 	jobs := map[string]bool{}
 	for _, r := range rs {
@@ -106,12 +145,16 @@ func aliceItems(rs map[string]procs.Resource) map[string]owned {
 		}
 		json.Unmarshal(r.Document, &d)
 		switch {
-		case r.Owner == "alice":
+		case r.Kind == "aml.job" && r.Owner == "alice":
+			out[p] = owned{r, "job"}
+		case r.Owner == "alice" && !strings.HasSuffix(r.Kind, "modelversion"):
 			out[p] = owned{r, "creator"}
 		case r.Kind == "aml.compute" && strings.EqualFold(d.Properties.Properties.PersonalComputeInstanceSettings.AssignedUser.ObjectID, AliceOID):
 			out[p] = owned{r, "assigned"}
 		case strings.HasSuffix(r.Kind, "modelversion") && jobs[d.Properties.JobName]:
-			out[p] = owned{r, "job"}
+			out[p] = owned{r, "output of her job"}
+		case r.Owner == "alice":
+			out[p] = owned{r, "creator"}
 		}
 	}
 	return out
@@ -169,19 +212,23 @@ func checkSubjectExport(t *testing.T, e Env, id string, before map[string]procs.
 	t.Logf("alice's export: %d documents, hers and their shared context only", len(got))
 }
 
-func checkSubjectDelete(t *testing.T, e Env, id string, before map[string]procs.Resource, mine map[string]owned) {
+// checkSubjectDelete: of what was there before, exactly gone is deleted,
+// each with a succeeded record saying why it matched; what held (alice's by
+// display name only, the delete without allowDisplayName) stays, recorded
+// as skipped DisplayNameOnly; nothing of anyone else's is touched.
+func checkSubjectDelete(t *testing.T, e Env, id string, before map[string]procs.Resource, gone, held map[string]owned) {
 	after := underAML(e.Sim.Resources(t))
-	for p, o := range mine {
+	for p, o := range gone {
 		if _, still := after[p]; still {
 			t.Errorf("alice's %s %s (%s) survived her delete", o.Kind, p, o.why)
 		}
 	}
 	for p, r := range before {
-		if _, ok := mine[p]; ok {
+		if _, ok := gone[p]; ok {
 			continue
 		}
 		if _, still := after[p]; !still {
-			t.Errorf("%s's %s %s was deleted by alice's request", r.Owner, r.Kind, p)
+			t.Errorf("%s's %s %s was deleted by alice's request %s", r.Owner, r.Kind, p, id)
 		}
 	}
 	recs := map[string]procs.Record{}
@@ -190,10 +237,24 @@ func checkSubjectDelete(t *testing.T, e Env, id string, before map[string]procs.
 			recs[strings.ToLower(r.Resource)] = r
 		}
 	}
-	for p, o := range mine {
+	for p, o := range gone {
 		if r := recs[strings.ToLower(p)]; r.Outcome != "succeeded" || r.MatchedBy == "" {
 			t.Errorf("%s %s: record %q matchedBy %q", o.Kind, p, r.Outcome, r.MatchedBy)
 		}
+	}
+	kept := 0
+	for p, o := range held {
+		if _, ok := gone[p]; ok {
+			continue
+		}
+		kept++
+		r := recs[strings.ToLower(p)]
+		if r.Outcome != "skipped" || r.Error == nil || r.Error.Code != "DisplayNameOnly" || !strings.Contains(r.MatchedBy, "display name") {
+			t.Errorf("%s %s (alice's by display name only): record %+v, want skipped DisplayNameOnly", o.Kind, p, r)
+		}
+	}
+	if held != nil && kept == 0 {
+		t.Error("nothing of alice's was held back for want of allowDisplayName")
 	}
 	for _, target := range []string{WorkspaceID, RegistryID} {
 		if r := recs[strings.ToLower(target)]; r.Outcome != "skipped" || r.Error == nil || r.Error.Code != "SharedParent" {

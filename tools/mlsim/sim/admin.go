@@ -41,7 +41,7 @@ func (s *Server) Resources(base, kind string, withContent bool) []Resource {
 		}
 		r := Resource{Kind: it.kind, Path: it.path, Document: s.render(it, base)}
 		if strings.HasPrefix(it.kind, "aml.") {
-			r.Owner = ownerOf(it.doc)
+			r.Owner = creatorOf(it)
 		}
 		if it.kind == KindArtifact && withContent {
 			r.Content = it.content

@@ -35,7 +35,7 @@ func wantNames(t *testing.T, what string, docs []json.RawMessage, want ...string
 func TestListViewType(t *testing.T) {
 	e := seeded(t, sim.Options{PageSize: 2})
 	jobs := "/arm" + amlWS + "/jobs?" + apiAML
-	active := []string{"alice-train-1", "alice-train-2", "bob-train-1", "bob-train-2", "carol-train-1", "carol-train-2", "admin-cleanup-1"}
+	active := []string{"alice-train-1", "alice-train-2", "bob-train-1", "bob-train-2", "carol-train-1", "carol-train-2", "admin-cleanup-1", "alice2-train-1"}
 	archived := []string{"alice-train-3", "bob-train-3", "carol-train-3"}
 	wantNames(t, "jobs, default view", e.followNextLinks(jobs, "$skipToken"), active...)
 	wantNames(t, "jobs, ActiveOnly", e.followNextLinks(jobs+"&listViewType=ActiveOnly", "$skipToken"), active...)
@@ -371,6 +371,7 @@ var personCounts = map[string]map[string]int{
 		sim.KindAMLRegistry: 1, sim.KindAMLRegModel: 1, sim.KindAMLRegEnvironment: 1, sim.KindAMLRegCode: 1, sim.KindAMLRegCodeVersion: 1,
 	},
 	"pipeline-sp": {sim.KindAMLModelVersion: 1},
+	"alice2":      {sim.KindAMLJob: 1},
 }
 
 func TestDataSetPerPerson(t *testing.T) {
@@ -415,11 +416,12 @@ func TestDataSetPerPerson(t *testing.T) {
 		t.Errorf("owners %v", got)
 	}
 	for who, want := range map[string][]string{
-		"alice":       {sim.AliceUPN + "/User"},
-		"bob":         {sim.BobObjectID + "/User"},
-		"carol":       {sim.CarolUPN + "/User", sim.CarolObjectID + "/User"},
-		"admin":       {sim.AdminUPN + "/User"},
+		"alice":       {sim.AliceName + "/User"},
+		"bob":         {sim.BobName + "/User"},
+		"carol":       {sim.CarolName + "/User"},
+		"admin":       {sim.AdminName + "/User"},
 		"pipeline-sp": {sim.PipelineSPObjectID + "/Application"},
+		"alice2":      {sim.AliceName + "/User"},
 	} {
 		if len(spelling[who]) != len(want) {
 			t.Errorf("%s named as %v, want %v", who, spelling[who], want)

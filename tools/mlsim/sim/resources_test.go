@@ -18,7 +18,7 @@ var amlCounts = map[string]int{
 	sim.KindResourceGroup:            1,
 	sim.KindAMLWorkspace:             1,
 	sim.KindAMLCompute:               4,  // 3 compute instances + cpu-cluster
-	sim.KindAMLJob:                   10, // 3 per person + 1 admin
+	sim.KindAMLJob:                   11, // 3 per person + 1 admin + 1 of alice2 (alice's display name)
 	sim.KindAMLSchedule:              3,
 	sim.KindAMLOnlineEndpoint:        3,
 	sim.KindAMLOnlineDeployment:      3,

@@ -22,9 +22,8 @@ const (
 
 // amlSeeder builds the current-API data set.
 type amlSeeder struct {
-	s      *Server
-	g      *gen
-	carolN int // carol's items so far: even ones name her by UPN, odd ones by object id
+	s *Server
+	g *gen
 
 	rg, ws, reg string // ARM ids
 	cluster     string // the AmlCompute cluster's id
@@ -80,6 +79,10 @@ func (s *Server) seedAML(seed int64) {
 		a.modelVersion("shared-model", fmt.Sprint(i+1), p, "")
 	}
 	a.modelVersion("shared-model", "jobout-alice", PipelineSPName, "alice-train-1")
+	// Another person with alice's display name: her job is named in
+	// systemData exactly as alice's are; only its run history tells them
+	// apart.
+	a.job("alice2-train-1", "alice2", "admin-env", "", false)
 	a.registry()
 }
 
@@ -89,20 +92,16 @@ func (a *amlSeeder) when() time.Time {
 	return a.g.clock
 }
 
-// by is how systemData names a person: alice and the admin by UPN, bob and
-// the service principal by object id, carol by UPN and object id in turn.
+// by is how systemData names a person, as Azure ML does: a user by display
+// name, an application (the pipeline's service principal) by its id. Their
+// object ids are in the run history (runhistory.go) and in compute
+// instances' assignedUser.
 func (a *amlSeeder) by(key string) string {
 	p := person(key)
-	switch key {
-	case "bob", PipelineSPName:
+	if p.DisplayName == "" {
 		return p.ObjectID
-	case "carol":
-		a.carolN++
-		if a.carolN%2 == 0 {
-			return p.ObjectID
-		}
 	}
-	return p.UPN
+	return p.DisplayName
 }
 
 // sys is the systemData of an item created now by key (and last modified
@@ -125,7 +124,7 @@ func (a *amlSeeder) sys(key string) obj {
 // returns it for tracked resources to complete.
 func (a *amlSeeder) put(kind, id, name, typ, owner string, props obj) obj {
 	doc := obj{"id": id, "name": name, "type": typ, "properties": props, "systemData": a.sys(owner)}
-	a.s.putDoc(kind, id, doc)
+	a.putBy(kind, id, doc, owner)
 	return doc
 }
 
@@ -140,7 +139,15 @@ func (a *amlSeeder) tracked(kind, id, name, typ, owner, armKind string, props ob
 		"identity": a.identity(),
 		"sku":      obj{"name": "Default", "tier": "Standard", "size": "Standard_DS3_v2", "family": "DSv2", "capacity": 1},
 	}
+	a.putBy(kind, id, doc, owner)
+}
+
+// putBy stores a document created by owner, and notes who that is (the
+// simulator's metadata: /_sim/resources' owner and the run history's
+// createdBy), since systemData's display name may be someone else's too.
+func (a *amlSeeder) putBy(kind, id string, doc obj, owner string) {
 	a.s.putDoc(kind, id, doc)
+	a.s.st.get(id, kind).creator = owner
 }
 
 // identity is a managed identity with the workspace's user-assigned one.

@@ -87,10 +87,10 @@ func legacyCompute(path, name string, props obj) obj {
 func adminSystemData(created, modified string) obj {
 	return obj{
 		"createdAt":          created,
-		"createdBy":          AdminUPN,
+		"createdBy":          AdminName,
 		"createdByType":      "User",
 		"lastModifiedAt":     modified,
-		"lastModifiedBy":     AdminUPN,
+		"lastModifiedBy":     AdminName,
 		"lastModifiedByType": "User",
 	}
 }

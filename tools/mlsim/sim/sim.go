@@ -216,8 +216,8 @@ func (s *Server) base(r *http.Request) string {
 	return "https://" + r.Host
 }
 
-// ServeHTTP routes by prefix: /_sim/, /msi/token, /content/, /arm, /mm/{location}
-// and /exp/{location}.
+// ServeHTTP routes by prefix: /_sim/, /msi/token, /content/, /arm, /mm/{location},
+// /exp/{location} and /aml/{location}.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
@@ -246,6 +246,7 @@ const (
 	planeARM plane = iota
 	planeMM
 	planeExp
+	planeAML // today's data plane (run history), /aml/{location}; errors as ARM's
 )
 
 // call is an API call split into its prefix and the path after it.
@@ -257,7 +258,7 @@ type call struct {
 }
 
 // parseCall splits an API path into prefix and rest; ok is false for paths
-// outside /arm, /mm/{location} and /exp/{location}.
+// outside /arm, /mm/{location}, /exp/{location} and /aml/{location}.
 func parseCall(p string) (call, bool) {
 	if p == "/arm" || strings.HasPrefix(p, "/arm/") {
 		rest := strings.TrimPrefix(p, "/arm")
@@ -269,7 +270,7 @@ func parseCall(p string) (call, bool) {
 	for _, pl := range []struct {
 		name  string
 		plane plane
-	}{{"/mm/", planeMM}, {"/exp/", planeExp}} {
+	}{{"/mm/", planeMM}, {"/exp/", planeExp}, {"/aml/", planeAML}} {
 		if !strings.HasPrefix(p, pl.name) {
 			continue
 		}
@@ -323,6 +324,8 @@ func (s *Server) dispatch(r *http.Request, c call) *response {
 		return s.mm(r, c)
 	case planeExp:
 		return s.exp(r, c)
+	case planeAML:
+		return s.runHistory(r, c)
 	default:
 		return s.arm(r, c)
 	}

@@ -111,6 +111,9 @@ type item struct {
 	// drive the listViewType filters.
 	archived bool
 	disabled bool
+	// creator is the key of the person who created a seeded aml item (see
+	// creatorOf); empty for documents loaded with Put.
+	creator string
 }
 
 // artifactRef locates an artifact: the data-plane project path P, the origin
