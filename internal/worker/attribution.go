@@ -176,24 +176,10 @@ func (r *run) workspaceLocation(ctx context.Context, ref catalog.Ref) (string, e
 	if r.step.Loc != "" {
 		return r.step.Loc, nil
 	}
-	ws, err := ref.Ancestor("aml.workspace")
-	if err != nil {
+	loc, err := r.ancestorLocation(ctx, ref, "aml.workspace")
+	var ae *azureapi.Error
+	if errors.As(err, &ae) && (ae.Class == azureapi.Gone || ae.Code == "InvalidLocation" || ae.Code == "NoAncestor") {
 		return "", nil
 	}
-	u, err := r.API.Endpoints().ItemURL(ws, "")
-	if err != nil {
-		return "", nil
-	}
-	resp, err := r.API.Get(ctx, u)
-	switch {
-	case errors.Is(err, azureapi.ErrGone):
-		return "", nil
-	case err != nil:
-		return "", err
-	}
-	loc, err := locationOf(resp.Body)
-	if err != nil {
-		return "", nil
-	}
-	return loc, nil
+	return loc, err
 }

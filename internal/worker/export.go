@@ -178,13 +178,20 @@ func (r *run) recordSkippedCollection(ctx context.Context, parent catalog.Ref, c
 // resolveLocation reads the location of the account that owns child's
 // data plane (when the request targeted something below the account).
 func (r *run) resolveLocation(ctx context.Context, parent catalog.Ref, child *catalog.Kind) (string, error) {
-	acct, err := parent.Ancestor(child.LocationFrom)
+	return r.ancestorLocation(ctx, parent, child.LocationFrom)
+}
+
+// ancestorLocation reads the location of ref's ancestor of kind: a
+// *azureapi.Error when it cannot (Gone, InvalidLocation, NoAncestor, or
+// the call's own).
+func (r *run) ancestorLocation(ctx context.Context, ref catalog.Ref, kind string) (string, error) {
+	anc, err := ref.Ancestor(kind)
 	if err != nil {
-		return "", err
+		return "", &azureapi.Error{Class: azureapi.Permanent, Code: "NoAncestor", Message: err.Error()}
 	}
-	u, err := r.API.Endpoints().ItemURL(acct, "")
+	u, err := r.API.Endpoints().ItemURL(anc, "")
 	if err != nil {
-		return "", err
+		return "", &azureapi.Error{Class: azureapi.Permanent, Code: "NoAncestor", Message: err.Error()}
 	}
 	resp, err := r.API.Get(ctx, u)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue/memory"
 	"amldsr/internal/store"
-	"amldsr/internal/store/dir"
 )
 
 // fakeAPI answers from tables keyed by URL path; it records DELETEs.
@@ -109,18 +107,7 @@ const (
 
 func setup(t *testing.T, op dsr.Operation) *bundle {
 	t.Helper()
-	st, err := dir.Open(t.TempDir(), "dsr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := ledger.New(st, "dsr")
-	if _, _, err := l.Accept(context.Background(), dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: op, Targets: []string{rgPath}, Match: dsr.MatchAll}}); err != nil {
-		t.Fatal(err)
-	}
-	q := memory.New(memory.Options{})
-	api := newFake()
-	w := New(api, l, q, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &bundle{w: w, api: api, l: l, q: q}
+	return setupReq(t, dsr.Request{Operation: op, Targets: []string{rgPath}})
 }
 
 func body(s Step) []byte { s.V = Version; b, _ := json.Marshal(s); return b }
