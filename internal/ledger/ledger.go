@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -76,7 +77,16 @@ func getJSON(ctx context.Context, s store.Store, key string, v any) error {
 // Accept writes request.json once. When a request with the same id exists
 // already, it returns that one and created=false: the caller decides
 // between a replay (same body) and a conflict.
+//
+// The index entry active/{id} is written first, on every call, replays
+// included: a request.json never exists without it, whatever failed or
+// was killed in between, so the sweep always finds a request that has no
+// summary yet. An entry whose request.json never came, or whose request
+// is finished, is removed by the sweep.
 func (l *Ledger) Accept(ctx context.Context, ar dsr.AcceptedRequest) (existing *dsr.AcceptedRequest, created bool, err error) {
+	if err := l.index(ctx, ar.RequestID); err != nil {
+		return nil, false, err
+	}
 	err = putJSON(ctx, l.store, dsr.RequestBlob(ar.RequestID), ar, store.PutOptions{IfNotExists: true})
 	if errors.Is(err, store.ErrExists) {
 		prev, err := l.Request(ctx, ar.RequestID)
@@ -85,11 +95,41 @@ func (l *Ledger) Accept(ctx context.Context, ar dsr.AcceptedRequest) (existing *
 	if err != nil {
 		return nil, false, err
 	}
-	if err := l.store.Put(ctx, dsr.ActiveBlob(ar.RequestID), bytes.NewReader(nil), store.PutOptions{}); err != nil {
-		return nil, false, err
-	}
 	l.remember(&ar)
 	return &ar, true, nil
+}
+
+// indexEntry is the body of active/{id}: when it was written, by the
+// writer's clock (compared only with the clocks of other instances, never
+// with the store's).
+type indexEntry struct {
+	WrittenAt time.Time `json:"writtenAt"`
+}
+
+// index puts id into the index of unfinished requests.
+func (l *Ledger) index(ctx context.Context, id string) error {
+	return putJSON(ctx, l.store, dsr.ActiveBlob(id), indexEntry{WrittenAt: l.now().UTC()}, store.PutOptions{})
+}
+
+// DropOrphan removes the index entry of a request whose request.json does
+// not exist, once the entry is older than age (a submit that failed or
+// was killed before writing request.json; a younger entry may belong to
+// a submit still running). It reports whether the entry was removed.
+func (l *Ledger) DropOrphan(ctx context.Context, id string, age time.Duration) (bool, error) {
+	if _, err := l.Request(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	var e indexEntry
+	if err := getJSON(ctx, l.store, dsr.ActiveBlob(id), &e); err != nil && !errors.Is(err, store.ErrNotFound) {
+		var syn *json.SyntaxError
+		if !errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, err
+		}
+	}
+	if !e.WrittenAt.IsZero() && l.now().Sub(e.WrittenAt) < age {
+		return false, nil
+	}
+	return true, l.store.Delete(ctx, dsr.ActiveBlob(id))
 }
 
 // Request reads request.json (cached: it never changes). A request that

@@ -13,6 +13,7 @@ import (
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue"
+	"amldsr/internal/store"
 	"amldsr/internal/worker"
 )
 
@@ -71,6 +72,12 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 // request finalizes one request or re-drives its lost work.
 func (s *Sweeper) request(ctx context.Context, id string, redriveAll bool) (finalized bool, redriven int, err error) {
 	st, err := s.Ledger.Status(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// An index entry without request.json: a submit that failed or
+		// was killed before writing it, or one still running.
+		dropped, err := s.Ledger.DropOrphan(ctx, id, s.RedriveAfter)
+		return dropped, 0, err
+	}
 	if err != nil {
 		return false, 0, err
 	}
