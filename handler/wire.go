@@ -63,9 +63,6 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	l := ledger.New(st, cfg.Container)
-	if !cfg.HasStorage() {
-		l.Quiet = time.Second // local files: one clock, nanosecond timestamps
-	}
 	a := &app{log: log, ledger: l, receiver: receiver, embedded: embedded}
 	a.worker = worker.New(client, l, sender, log)
 	a.api = &api.Server{Ledger: l, Queue: sender, Log: log, PublicURL: cfg.PublicURL, AllowedScopes: cfg.AllowedScopes, RetryAfter: 5 * time.Second, PageSize: 100}

@@ -11,7 +11,8 @@
 // A step writes the markers of the steps it starts before its own record,
 // and deletes its own marker last, so a request with work left always has
 // a marker. Progress and the final state are derived from markers and
-// records.
+// records (see Ledger.state and Ledger.Finalize for how terminal is
+// decided, and how a late record supersedes a summary).
 package ledger
 
 import (
@@ -32,15 +33,7 @@ import (
 type Ledger struct {
 	store     store.Store
 	container string
-	// Quiet is how long no record may have been written before a request
-	// without markers is declared terminal. A listing is not an atomic
-	// snapshot: a step that finished while the markers were listed may hide
-	// the markers of the steps it started, but it wrote its record then.
-	// Quiet covers the store's timestamp granularity (a second for Azure
-	// Blob's Last-Modified) and clock skew between this process and the
-	// store.
-	Quiet time.Duration
-	now   func() time.Time
+	now       func() time.Time
 
 	mu       sync.Mutex
 	requests map[string]*dsr.AcceptedRequest // immutable once written
@@ -48,7 +41,7 @@ type Ledger struct {
 
 // New returns a ledger on s; container is reported in status documents.
 func New(s store.Store, container string) *Ledger {
-	return &Ledger{store: s, container: container, Quiet: 3 * time.Second, now: time.Now, requests: map[string]*dsr.AcceptedRequest{}}
+	return &Ledger{store: s, container: container, now: time.Now, requests: map[string]*dsr.AcceptedRequest{}}
 }
 
 // Store returns the underlying store.
@@ -207,13 +200,23 @@ func (l *Ledger) Pending(ctx context.Context, requestID string) ([]Marker, error
 
 // Record writes rec under opKey, once. written is false when a record was
 // there already (a redelivered step): the first one stands.
+//
+// A record written after the request's summary (by a step whose lock was
+// lost, or work a stale step started) withdraws that summary when it does
+// not count the record: see Finalize.
 func (l *Ledger) Record(ctx context.Context, opKey string, rec dsr.Record) (written bool, err error) {
 	md := map[string]string{"outcome": string(rec.Outcome), "operation": string(rec.Operation), "kind": rec.Kind}
 	err = putJSON(ctx, l.store, dsr.ResultBlob(rec.RequestID, opKey), rec, store.PutOptions{IfNotExists: true, Metadata: md})
-	if errors.Is(err, store.ErrExists) {
-		return false, nil
+	written = err == nil
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return false, err
 	}
-	return err == nil, err
+	// Also when the record existed: a first try that wrote it may have
+	// failed before this check.
+	if err := l.checkSummary(ctx, rec.RequestID); err != nil && !errors.Is(err, errReopened) {
+		return written, err
+	}
+	return written, nil
 }
 
 // HasRecord reports whether opKey has its result record.

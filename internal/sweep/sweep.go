@@ -83,7 +83,8 @@ func (s *Sweeper) request(ctx context.Context, id string, redriveAll bool) (fina
 	}
 	if st.State.Terminal() {
 		s.Log.Info("request finished", "request_id", id, "state", string(st.State), "succeeded", st.Counts.Succeeded, "failed", st.Counts.Failed, "skipped", st.Counts.Skipped)
-		return true, 0, s.Ledger.Finalize(ctx, st)
+		final, err := s.Ledger.Finalize(ctx, st)
+		return final, 0, err
 	}
 	markers, err := s.Ledger.Pending(ctx, id)
 	if err != nil {

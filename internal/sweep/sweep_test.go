@@ -25,7 +25,6 @@ func setup(t *testing.T) (*Sweeper, *memory.Queue) {
 		t.Fatal(err)
 	}
 	l := ledger.New(st, "dsr")
-	l.Quiet = time.Millisecond
 	l.Accept(context.Background(), dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Export, Targets: []string{target}, Match: dsr.MatchAll},
 		AcceptedAt: time.Now().Add(-time.Hour).UTC()})
 	q := memory.New(memory.Options{LockDuration: time.Second})
