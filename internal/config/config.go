@@ -56,6 +56,13 @@ type Config struct {
 	DeletesPerSecond float64       // DSR_DELETES_PER_SECOND
 	LockDuration     time.Duration // DSR_LOCK_DURATION: the embedded queue's lock
 	LogLevel         slog.Level    // DSR_LOG_LEVEL: debug, info, warn, error
+	// OutageHold (DSR_OUTAGE_HOLD) is how long a step that failed on the
+	// store or the queue is retried in place, with backoff, before its
+	// message is released; GiveUpAfter (DSR_GIVE_UP_AFTER) how long the
+	// sweep re-drives a step that was dead-lettered for such trouble before
+	// it records it failed.
+	OutageHold  time.Duration
+	GiveUpAfter time.Duration
 }
 
 // Load reads the environment through getenv; args are the command-line
@@ -91,6 +98,8 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		DeletesPerSecond: p.float("DSR_DELETES_PER_SECOND", 8),
 		LockDuration:     p.duration("DSR_LOCK_DURATION", time.Minute),
 		LogLevel:         p.level("DSR_LOG_LEVEL"),
+		OutageHold:       p.duration("DSR_OUTAGE_HOLD", 5*time.Minute),
+		GiveUpAfter:      p.duration("DSR_GIVE_UP_AFTER", 24*time.Hour),
 	}
 	switch {
 	case len(args) > 0 && args[0] == "worker":

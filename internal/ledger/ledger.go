@@ -161,6 +161,10 @@ type Marker struct {
 	// NotBefore is when the message is scheduled for; the sweep does not
 	// re-drive a marker before NotBefore plus its threshold.
 	NotBefore time.Time `json:"notBefore"`
+	// OutageSince is when the step's message was first dead-lettered for
+	// store or queue trouble; the sweep keeps it across its re-drives and
+	// gives up after DSR_GIVE_UP_AFTER.
+	OutageSince time.Time `json:"outageSince,omitzero"`
 }
 
 // Pend writes (or rewrites, on reschedule) the markers of requestID.
@@ -174,6 +178,15 @@ func (l *Ledger) Pend(ctx context.Context, requestID string, markers ...Marker) 
 		}
 	}
 	return nil
+}
+
+// Marker reads the marker of opKey; store.ErrNotFound when there is none.
+func (l *Ledger) Marker(ctx context.Context, requestID, opKey string) (*Marker, error) {
+	var m Marker
+	if err := getJSON(ctx, l.store, dsr.PendingBlob(requestID, opKey), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
 // Done removes the marker of a finished operation.

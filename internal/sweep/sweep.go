@@ -26,8 +26,12 @@ type Sweeper struct {
 	// RedriveAfter: a pending marker untouched for this long (past its
 	// scheduled time) has lost its message and is sent again.
 	RedriveAfter time.Duration
-	Log          *slog.Logger
-	now          func() time.Time
+	// GiveUpAfter: a step dead-lettered because its deliveries ran out
+	// (store or queue trouble) is sent again until this long after its
+	// first dead letter, then recorded failed. Zero: 24 hours.
+	GiveUpAfter time.Duration
+	Log         *slog.Logger
+	now         func() time.Time
 }
 
 // Report says what a sweep did.
@@ -152,8 +156,14 @@ func (s *Sweeper) drain(ctx context.Context) (int, error) {
 			return n, nil
 		}
 		for _, d := range ds {
-			if err := RecordDeadLetter(ctx, s.Ledger, d.Body, d.DeadLetterReason, d.DeadLetterDescription, d.DeliveryCount, s.Log); err != nil {
+			again, err := s.redriveOutage(ctx, d)
+			if err != nil {
 				return n, err
+			}
+			if !again {
+				if err := RecordDeadLetter(ctx, s.Ledger, d.Body, d.DeadLetterReason, d.DeadLetterDescription, d.DeliveryCount, s.Log); err != nil {
+					return n, err
+				}
 			}
 			if err := s.DeadLetters.Complete(ctx, d); err != nil {
 				return n, err
@@ -161,6 +171,60 @@ func (s *Sweeper) drain(ctx context.Context) (int, error) {
 			n++
 		}
 	}
+}
+
+// outageReasons are the dead-letter reasons Service Bus gives on its own:
+// the message was never refused by the worker, its deliveries or its time
+// ran out, which during an outage of the store or the queue says nothing
+// about the step.
+var outageReasons = map[string]bool{queue.MaxDeliveryCountExceeded: true, "TTLExpiredException": true}
+
+// redriveOutage sends a step dead-lettered for want of deliveries again,
+// unless GiveUpAfter has passed since its first such dead letter (kept in
+// its marker). again is false when the dead letter is to be recorded
+// failed. A dead letter whose step has finished, or whose marker names
+// another message (the step was sent again since), is only completed.
+func (s *Sweeper) redriveOutage(ctx context.Context, d *queue.Delivery) (again bool, err error) {
+	if !outageReasons[d.DeadLetterReason] {
+		return false, nil
+	}
+	step, err := worker.Decode(d.Body)
+	if err != nil {
+		return false, nil
+	}
+	if _, err := s.Ledger.Request(ctx, step.RequestID); err != nil {
+		return false, nil // RecordDeadLetter drops it
+	}
+	if done, err := s.Ledger.HasRecord(ctx, step.RequestID, step.Op); err != nil || done {
+		return done, err
+	}
+	m, err := s.Ledger.Marker(ctx, step.RequestID, step.Op)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		m = &ledger.Marker{OpKey: step.Op, MessageID: d.ID, Body: d.Body, Properties: d.Properties}
+	case err != nil:
+		return false, err
+	case m.MessageID != d.ID:
+		return true, nil
+	}
+	now := s.now().UTC()
+	if m.OutageSince.IsZero() {
+		m.OutageSince = now
+	}
+	giveUp := s.GiveUpAfter
+	if giveUp <= 0 {
+		giveUp = 24 * time.Hour
+	}
+	if now.Sub(m.OutageSince) >= giveUp {
+		return false, nil
+	}
+	m.WrittenAt, m.NotBefore = now, time.Time{}
+	if err := s.Ledger.Pend(ctx, step.RequestID, *m); err != nil {
+		return false, err
+	}
+	s.Log.Warn("re-driving a step dead-lettered for want of deliveries", "request_id", step.RequestID, "op", step.Op,
+		"reason", d.DeadLetterReason, "outage_since", m.OutageSince.Format(time.RFC3339))
+	return true, s.Queue.Send(ctx, queue.Message{ID: m.MessageID, Body: m.Body, ContentType: "application/json", Properties: m.Properties})
 }
 
 // RecordDeadLetter writes the failed record of a message that will never

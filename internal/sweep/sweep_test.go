@@ -41,7 +41,9 @@ func TestDeadLettersBecomeFailedRecords(t *testing.T) {
 	ctx := context.Background()
 	worker.Spawn(ctx, s.Ledger, q, time.Time{}, step("op-1"))
 	ds, _ := q.Receiver().Receive(ctx, 1)
-	q.Receiver().DeadLetter(ctx, ds[0], "MaxDeliveryCountExceeded", "failed 10 times")
+	// A reason of the worker's (an outage's MaxDeliveryCountExceeded is
+	// re-driven first: TestAnOutageDeadLetterIsRedriven).
+	q.Receiver().DeadLetter(ctx, ds[0], "InvalidStep", "refused")
 	q.Send(ctx, queue.Message{ID: "junk", Body: []byte("not json")})
 	junk, _ := q.Receiver().Receive(ctx, 1)
 	q.Receiver().DeadLetter(ctx, junk[0], "MalformedBody", "x")
@@ -52,7 +54,7 @@ func TestDeadLettersBecomeFailedRecords(t *testing.T) {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	rec, err := s.Ledger.ReadRecord(ctx, "r1", "op-1")
-	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "MaxDeliveryCountExceeded" {
+	if err != nil || rec.Outcome != dsr.Failed || rec.Error.Code != "InvalidStep" {
 		t.Fatalf("record %+v %v", rec, err)
 	}
 	if m, _ := s.Ledger.Pending(ctx, "r1"); len(m) != 0 {

@@ -6,7 +6,8 @@
 // Handle's error decides what happens to the message: nil completes it
 // (after a step succeeded, failed for good with a result record, or was
 // rescheduled as a new scheduled message); a *PoisonError dead-letters it;
-// any other error abandons it for redelivery.
+// any other error (the store or the queue failing) is retried in place by
+// the caller for a while (runner.Hold), then the message is released.
 package worker
 
 import (
@@ -133,7 +134,7 @@ func (r *run) settle(ctx context.Context, err error) error {
 		if errors.As(err, &later) {
 			return r.reschedule(ctx, *later.next, later.after)
 		}
-		return err // store, queue or context trouble: abandon and redeliver
+		return err // store, queue or context trouble: the caller retries in place with backoff (runner.Hold), then releases
 	}
 	switch ae.Class {
 	case azureapi.Throttled, azureapi.Transient:
