@@ -157,13 +157,11 @@ func (r *run) settle(ctx context.Context, err error) error {
 	}
 }
 
-// backoff is the delay before the next attempt: the service's Retry-After
-// when it gave one, else exponential with jitter.
+// backoff is the delay before the next attempt: exponential with jitter,
+// and never shorter than the service's Retry-After (a storm of short
+// Retry-After answers would spend the attempts in seconds).
 func (r *run) backoff(ae *azureapi.Error) time.Duration {
-	d := ae.RetryAfter
-	if d <= 0 {
-		d = time.Second << min(r.step.Attempt, 12)
-	}
+	d := max(ae.RetryAfter, time.Second<<min(r.step.Attempt, 12))
 	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
 	return min(d, r.Limits.MaxBackoff)
 }
