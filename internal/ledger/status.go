@@ -27,7 +27,7 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 		return nil, err
 	}
 	// Markers first: a record written after this listing is still seen
-	// below; see terminal for the second pass that makes an empty marker
+	// below; see state for the second pass that makes an empty marker
 	// listing trustworthy.
 	pending, err := l.markers(ctx, id)
 	if err != nil {
