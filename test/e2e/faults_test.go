@@ -290,6 +290,9 @@ func azuriteDown(t *testing.T) (scenario.Fingerprint, []string) {
 	if !strings.Contains(host.Output(), "retrying before answering") {
 		t.Errorf("no step waited for the store")
 	}
+	if n := host.Abandoned.Load(); n != 0 {
+		t.Errorf("%d messages abandoned during the outage: deliveries were spent instead of waiting", n)
+	}
 	return fp, []string{host.Output()}
 }
 
