@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -11,6 +12,7 @@ import (
 
 	"amldsr/internal/config"
 	"amldsr/internal/funchost"
+	"amldsr/internal/runner"
 	"amldsr/internal/sweep"
 	"amldsr/internal/worker"
 )
@@ -36,7 +38,8 @@ func serveFunctions(ctx context.Context, cfg config.Config, a *app) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { funchost.Write(w, http.StatusOK) })
 	mux.Handle("/api/", a.api.Handler())
-	mux.HandleFunc("POST /"+fnProcessStep, func(w http.ResponseWriter, r *http.Request) { a.processStep(w, r, cfg.StepTimeout) })
+	hold := functionsHold(cfg)
+	mux.HandleFunc("POST /"+fnProcessStep, func(w http.ResponseWriter, r *http.Request) { a.processStep(w, r, cfg.StepTimeout, hold) })
 	mux.HandleFunc("POST /"+fnSweep, a.sweepInvocation)
 	srv := newServer(mux, functionsWriteTimeout(cfg))
 	a.log.Info("amldsr functions mode", "listen", ln.Addr().String())
@@ -66,7 +69,13 @@ func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, a *app) 
 // a new scheduled message, or was poison (recorded, never retried). Only an
 // unexpected failure answers 500, so the host abandons the message and
 // Service Bus redelivers it (and dead-letters it after 10 deliveries).
-func (a *app) processStep(w http.ResponseWriter, r *http.Request, timeout time.Duration) {
+//
+// A step that fails on infrastructure (the store, the queue) is tried
+// again in place with backoff (hold) before the handler answers: the host
+// abandons on any non-2xx at once, and would spend the message's
+// deliveries in seconds. The host renews the lock meanwhile
+// (maxAutoLockRenewalDuration equals functionTimeout).
+func (a *app) processStep(w http.ResponseWriter, r *http.Request, timeout time.Duration, hold runner.Hold) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.log.Error("step panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -85,9 +94,9 @@ func (a *app) processStep(w http.ResponseWriter, r *http.Request, timeout time.D
 		return
 	}
 	count, _ := inv.MetaInt("DeliveryCount")
+	err = holdStep(r.Context(), a.worker, hold, timeout, body, count, a.log)
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	err = a.worker.Handle(ctx, body, count)
 	var poison *worker.PoisonError
 	switch {
 	case err == nil:
@@ -103,6 +112,32 @@ func (a *app) processStep(w http.ResponseWriter, r *http.Request, timeout time.D
 		a.log.Warn("step failed unexpectedly; the host abandons the message", "message_id", inv.MetaString("MessageId"), "delivery", count, "error", err)
 		funchost.Write(w, http.StatusInternalServerError, "step failed: "+err.Error())
 	}
+}
+
+// functionTimeout is host.json's functionTimeout (and its
+// maxAutoLockRenewalDuration).
+const functionTimeout = 10 * time.Minute
+
+// functionsHold bounds the in-place retries so that the last try, started
+// before the hold ends and lasting at most a step's timeout, answers
+// before the function times out.
+func functionsHold(cfg config.Config) runner.Hold {
+	h := runner.DefaultHold
+	h.For = max(min(cfg.OutageHold, functionTimeout-cfg.StepTimeout-30*time.Second), 0)
+	return h
+}
+
+// holdStep runs one step, each try bounded by timeout, retrying in place
+// as hold says while it fails on infrastructure.
+func holdStep(ctx context.Context, h runner.Handler, hold runner.Hold, timeout time.Duration, body []byte, count int, log *slog.Logger) error {
+	return hold.Do(ctx, count, func(context.Context) error {
+		stepCtx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return h.Handle(stepCtx, body, count)
+	}, func(n int, err error, wait time.Duration) {
+		log.Warn("step failed on infrastructure; retrying before answering", "delivery", count, "try", n,
+			"wait", wait.Round(time.Millisecond).String(), "error", err)
+	})
 }
 
 // sweepInvocation runs the timer's sweep. A timer failure is only logged

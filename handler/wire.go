@@ -64,15 +64,12 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	l := ledger.New(st, cfg.Container)
-	if !cfg.HasStorage() {
-		l.Quiet = time.Second // local files: one clock, nanosecond timestamps
-	}
 	a := &app{log: log, ledger: l, receiver: receiver, embedded: embedded}
 	a.worker = worker.New(client, l, sender, log)
 	a.worker.AllowedScopes = cfg.AllowedScopes
 	a.api = &api.Server{Ledger: l, Queue: sender, Log: log, PublicURL: cfg.PublicURL, AllowedScopes: cfg.AllowedScopes, RetryAfter: 5 * time.Second, PageSize: 100,
 		TrustCallerHeaders: cfg.Mode == config.Functions}
-	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, Log: log,
+	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, GiveUpAfter: cfg.GiveUpAfter, Log: log,
 		MaxSteps: cfg.MaxStepsPerRequest}
 	return a, nil
 }
@@ -153,5 +150,12 @@ func openQueue(cfg config.Config, cred azcore.TokenCredential) (queue.Sender, qu
 
 func newRunner(cfg config.Config, a *app) *runner.Runner {
 	return &runner.Runner{Receiver: a.receiver, Handler: a.worker, Concurrency: cfg.Concurrency,
-		StepTimeout: cfg.StepTimeout, Grace: 20 * time.Second, Log: a.log}
+		StepTimeout: cfg.StepTimeout, Grace: 20 * time.Second, Log: a.log, Hold: outageHold(cfg)}
+}
+
+// outageHold is the in-place retry of local and worker mode.
+func outageHold(cfg config.Config) runner.Hold {
+	h := runner.DefaultHold
+	h.For = cfg.OutageHold
+	return h
 }

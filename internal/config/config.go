@@ -62,6 +62,13 @@ type Config struct {
 
 	MaxContentBytes     int64 // DSR_MAX_CONTENT_BYTES: largest artifact content fetched
 	ContentAllowPrivate bool  // DSR_CONTENT_ALLOW_PRIVATE: fetch content from loopback, private, link-local addresses
+	// OutageHold (DSR_OUTAGE_HOLD) is how long a step that failed on the
+	// store or the queue is retried in place, with backoff, before its
+	// message is released; GiveUpAfter (DSR_GIVE_UP_AFTER) how long the
+	// sweep re-drives a step that was dead-lettered for such trouble before
+	// it records it failed.
+	OutageHold  time.Duration
+	GiveUpAfter time.Duration
 }
 
 // Load reads the environment through getenv; args are the command-line
@@ -101,6 +108,8 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 
 		MaxContentBytes:     p.int64("DSR_MAX_CONTENT_BYTES", 5<<30),
 		ContentAllowPrivate: p.boolean("DSR_CONTENT_ALLOW_PRIVATE"),
+		OutageHold:       p.duration("DSR_OUTAGE_HOLD", 5*time.Minute),
+		GiveUpAfter:      p.duration("DSR_GIVE_UP_AFTER", 24*time.Hour),
 	}
 	c.MaxStepsPerRequest = p.integer("DSR_MAX_STEPS_PER_REQUEST", 1_000_000, 1, 1_000_000_000)
 	switch {

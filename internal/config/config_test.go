@@ -95,3 +95,17 @@ func TestContentSettings(t *testing.T) {
 		t.Error("DSR_MAX_CONTENT_BYTES=5GiB accepted")
 	}
 }
+
+func TestOutageSettings(t *testing.T) {
+	c, err := Load(env(nil), nil)
+	if err != nil || c.OutageHold != 5*time.Minute || c.GiveUpAfter != 24*time.Hour {
+		t.Fatalf("defaults: %v %v %v", c.OutageHold, c.GiveUpAfter, err)
+	}
+	c, err = Load(env(map[string]string{"DSR_OUTAGE_HOLD": "90s", "DSR_GIVE_UP_AFTER": "2h"}), nil)
+	if err != nil || c.OutageHold != 90*time.Second || c.GiveUpAfter != 2*time.Hour {
+		t.Fatalf("set: %v %v %v", c.OutageHold, c.GiveUpAfter, err)
+	}
+	if _, err := Load(env(map[string]string{"DSR_OUTAGE_HOLD": "soon"}), nil); err == nil || !strings.Contains(err.Error(), "DSR_OUTAGE_HOLD") {
+		t.Fatalf("bad value: %v", err)
+	}
+}

@@ -11,7 +11,8 @@
 // A step writes the markers of the steps it starts before its own record,
 // and deletes its own marker last, so a request with work left always has
 // a marker. Progress and the final state are derived from markers and
-// records.
+// records (see Ledger.state and Ledger.Finalize for how terminal is
+// decided, and how a late record supersedes a summary).
 package ledger
 
 import (
@@ -20,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -31,15 +33,7 @@ import (
 type Ledger struct {
 	store     store.Store
 	container string
-	// Quiet is how long no record may have been written before a request
-	// without markers is declared terminal. A listing is not an atomic
-	// snapshot: a step that finished while the markers were listed may hide
-	// the markers of the steps it started, but it wrote its record then.
-	// Quiet covers the store's timestamp granularity (a second for Azure
-	// Blob's Last-Modified) and clock skew between this process and the
-	// store.
-	Quiet time.Duration
-	now   func() time.Time
+	now       func() time.Time
 
 	mu       sync.Mutex
 	requests map[string]*dsr.AcceptedRequest // immutable once written
@@ -48,7 +42,7 @@ type Ledger struct {
 
 // New returns a ledger on s; container is reported in status documents.
 func New(s store.Store, container string) *Ledger {
-	return &Ledger{store: s, container: container, Quiet: 3 * time.Second, now: time.Now, requests: map[string]*dsr.AcceptedRequest{}}
+	return &Ledger{store: s, container: container, now: time.Now, requests: map[string]*dsr.AcceptedRequest{}}
 }
 
 // Store returns the underlying store.
@@ -77,7 +71,16 @@ func getJSON(ctx context.Context, s store.Store, key string, v any) error {
 // Accept writes request.json once. When a request with the same id exists
 // already, it returns that one and created=false: the caller decides
 // between a replay (same body) and a conflict.
+//
+// The index entry active/{id} is written first, on every call, replays
+// included: a request.json never exists without it, whatever failed or
+// was killed in between, so the sweep always finds a request that has no
+// summary yet. An entry whose request.json never came, or whose request
+// is finished, is removed by the sweep.
 func (l *Ledger) Accept(ctx context.Context, ar dsr.AcceptedRequest) (existing *dsr.AcceptedRequest, created bool, err error) {
+	if err := l.index(ctx, ar.RequestID); err != nil {
+		return nil, false, err
+	}
 	err = putJSON(ctx, l.store, dsr.RequestBlob(ar.RequestID), ar, store.PutOptions{IfNotExists: true})
 	if errors.Is(err, store.ErrExists) {
 		prev, err := l.Request(ctx, ar.RequestID)
@@ -86,11 +89,41 @@ func (l *Ledger) Accept(ctx context.Context, ar dsr.AcceptedRequest) (existing *
 	if err != nil {
 		return nil, false, err
 	}
-	if err := l.store.Put(ctx, dsr.ActiveBlob(ar.RequestID), bytes.NewReader(nil), store.PutOptions{}); err != nil {
-		return nil, false, err
-	}
 	l.remember(&ar)
 	return &ar, true, nil
+}
+
+// indexEntry is the body of active/{id}: when it was written, by the
+// writer's clock (compared only with the clocks of other instances, never
+// with the store's).
+type indexEntry struct {
+	WrittenAt time.Time `json:"writtenAt"`
+}
+
+// index puts id into the index of unfinished requests.
+func (l *Ledger) index(ctx context.Context, id string) error {
+	return putJSON(ctx, l.store, dsr.ActiveBlob(id), indexEntry{WrittenAt: l.now().UTC()}, store.PutOptions{})
+}
+
+// DropOrphan removes the index entry of a request whose request.json does
+// not exist, once the entry is older than age (a submit that failed or
+// was killed before writing request.json; a younger entry may belong to
+// a submit still running). It reports whether the entry was removed.
+func (l *Ledger) DropOrphan(ctx context.Context, id string, age time.Duration) (bool, error) {
+	if _, err := l.Request(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	var e indexEntry
+	if err := getJSON(ctx, l.store, dsr.ActiveBlob(id), &e); err != nil && !errors.Is(err, store.ErrNotFound) {
+		var syn *json.SyntaxError
+		if !errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, err
+		}
+	}
+	if !e.WrittenAt.IsZero() && l.now().Sub(e.WrittenAt) < age {
+		return false, nil
+	}
+	return true, l.store.Delete(ctx, dsr.ActiveBlob(id))
 }
 
 // Request reads request.json (cached: it never changes). A request that
@@ -129,6 +162,10 @@ type Marker struct {
 	// NotBefore is when the message is scheduled for; the sweep does not
 	// re-drive a marker before NotBefore plus its threshold.
 	NotBefore time.Time `json:"notBefore"`
+	// OutageSince is when the step's message was first dead-lettered for
+	// store or queue trouble; the sweep keeps it across its re-drives and
+	// gives up after DSR_GIVE_UP_AFTER.
+	OutageSince time.Time `json:"outageSince,omitzero"`
 }
 
 // Pend writes (or rewrites, on reschedule) the markers of requestID.
@@ -210,13 +247,23 @@ func (l *Ledger) Pending(ctx context.Context, requestID string) ([]Marker, error
 
 // Record writes rec under opKey, once. written is false when a record was
 // there already (a redelivered step): the first one stands.
+//
+// A record written after the request's summary (by a step whose lock was
+// lost, or work a stale step started) withdraws that summary when it does
+// not count the record: see Finalize.
 func (l *Ledger) Record(ctx context.Context, opKey string, rec dsr.Record) (written bool, err error) {
 	md := map[string]string{"outcome": string(rec.Outcome), "operation": string(rec.Operation), "kind": rec.Kind}
 	err = putJSON(ctx, l.store, dsr.ResultBlob(rec.RequestID, opKey), rec, store.PutOptions{IfNotExists: true, Metadata: md})
-	if errors.Is(err, store.ErrExists) {
-		return false, nil
+	written = err == nil
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return false, err
 	}
-	return err == nil, err
+	// Also when the record existed: a first try that wrote it may have
+	// failed before this check.
+	if err := l.checkSummary(ctx, rec.RequestID); err != nil && !errors.Is(err, errReopened) {
+		return written, err
+	}
+	return written, nil
 }
 
 // HasRecord reports whether opKey has its result record.

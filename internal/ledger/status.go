@@ -26,15 +26,11 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	start := l.now()
 	// Markers first: a record written after this listing is still seen
-	// below, and an operation started after it is covered by the quiet
-	// period (its starter wrote a record just now).
-	pending := map[string]bool{}
-	if err := store.Walk(ctx, l.store, dsr.PendingPrefix(id), func(info store.Info) error {
-		pending[opKeyOf(info.Key)] = true
-		return nil
-	}); err != nil {
+	// below; see state for the second pass that makes an empty marker
+	// listing trustworthy.
+	pending, err := l.markers(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	t, err := l.tally(ctx, id)
@@ -50,47 +46,116 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	if st.Errors == nil {
 		st.Errors = []dsr.StatusError{}
 	}
-	for k := range pending {
-		if !t.recorded[k] {
-			st.Counts.Pending++
-		}
-	}
+	st.Counts.Pending = unrecorded(pending, t.recorded)
 	st.Counts.Discovered = len(t.recorded) + st.Counts.Pending
 	if t.last.After(st.UpdatedAt) {
 		st.UpdatedAt = t.last
 	}
-	st.State = l.state(st, t, start)
+	st.State, err = l.state(ctx, st, t)
+	if err != nil {
+		return nil, err
+	}
 	if st.State.Terminal() {
 		done := st.UpdatedAt
 		st.CompletedAt = &done
 		// The first reader to see the end writes summary.json; the sweep
 		// does it for requests nobody asks about.
-		if err := l.Finalize(ctx, st); err != nil {
+		final, err := l.Finalize(ctx, st)
+		if err != nil {
 			return nil, err
+		}
+		if !final { // a record landed meanwhile: still running
+			st.State, st.CompletedAt = dsr.StateRunning, nil
 		}
 	}
 	return st, nil
 }
 
-func (l *Ledger) state(st *dsr.Status, t *tally, start time.Time) dsr.State {
+// markers lists the op keys of id's pending markers.
+func (l *Ledger) markers(ctx context.Context, id string) (map[string]bool, error) {
+	pending := map[string]bool{}
+	err := store.Walk(ctx, l.store, dsr.PendingPrefix(id), func(info store.Info) error {
+		pending[opKeyOf(info.Key)] = true
+		return nil
+	})
+	return pending, err
+}
+
+// unrecorded counts the markers without a record (a marker whose record
+// exists is a finished step's, about to go).
+func unrecorded(pending, recorded map[string]bool) int {
+	n := 0
+	for k := range pending {
+		if !recorded[k] {
+			n++
+		}
+	}
+	return n
+}
+
+// state decides the request's state. No clock is read, neither this
+// process's nor the store's.
+//
+// A request is terminal when it has records, a listing of its markers
+// then of its records finds every marker recorded, and a second pass
+// (markers, then records) finds the same: no unrecorded marker and the
+// same number of records. Records are create-only and never removed, so
+// an equal count is the same set.
+//
+// Why two passes: a listing is not a snapshot. While the markers are
+// listed, a step may write the marker of a step it starts behind the
+// listing's cursor, write its record, and remove its own marker ahead of
+// the cursor; both markers are then missing from the listing. But that
+// step wrote its record during the marker listing: in the first pass that
+// record may already be seen (the records are listed after the markers),
+// so the second pass is needed, and a step that hides markers during the
+// second pass's marker listing writes a record that the first pass's
+// record listing (finished before) did not see and the second's (started
+// after) does: the counts differ. Work that is never hidden has a marker
+// that the second listing sees.
+//
+// What a step does after the summary (a step whose lock was lost and that
+// runs on) is caught by Finalize and Record.
+func (l *Ledger) state(ctx context.Context, st *dsr.Status, t *tally) (dsr.State, error) {
 	switch {
 	case len(t.recorded) == 0:
-		return dsr.StateAccepted
-	case st.Counts.Pending > 0 || t.lastWrite.After(start.Add(-l.Quiet)):
-		return dsr.StateRunning
+		return dsr.StateAccepted, nil
+	case st.Counts.Pending > 0:
+		return dsr.StateRunning, nil
+	}
+	pending, err := l.markers(ctx, st.RequestID)
+	if err != nil {
+		return "", err
+	}
+	recorded, err := l.recordKeys(ctx, st.RequestID)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case unrecorded(pending, recorded) > 0 || len(recorded) != len(t.recorded):
+		return dsr.StateRunning, nil
 	case st.Counts.Failed > 0:
-		return dsr.StateFailed
+		return dsr.StateFailed, nil
 	default:
-		return dsr.StateSucceeded
+		return dsr.StateSucceeded, nil
 	}
 }
 
+// recordKeys lists the op keys of id's records.
+func (l *Ledger) recordKeys(ctx context.Context, id string) (map[string]bool, error) {
+	keys := map[string]bool{}
+	err := store.Walk(ctx, l.store, dsr.ResultsPrefix(id), func(info store.Info) error {
+		keys[opKeyOf(info.Key)] = true
+		return nil
+	})
+	return keys, err
+}
+
 type tally struct {
-	counts    dsr.Counts
-	recorded  map[string]bool
-	errors    []dsr.StatusError
-	last      time.Time // latest finishedAt seen
-	lastWrite time.Time // latest record write, by the store's clock
+	counts   dsr.Counts
+	recorded map[string]bool
+	errors   []dsr.StatusError
+	last     time.Time // latest record write, by the store's clock (shown, never compared)
 }
 
 // tally counts the records by outcome (from their metadata; a record
@@ -100,8 +165,7 @@ func (l *Ledger) tally(ctx context.Context, id string) (*tally, error) {
 	err := store.Walk(ctx, l.store, dsr.ResultsPrefix(id), func(info store.Info) error {
 		key := opKeyOf(info.Key)
 		t.recorded[key] = true
-		if info.Modified.After(t.lastWrite) {
-			t.lastWrite = info.Modified
+		if info.Modified.After(t.last) {
 			t.last = info.Modified.UTC()
 		}
 		outcome := dsr.Outcome(info.Metadata["outcome"])
@@ -133,17 +197,63 @@ func opKeyOf(key string) string {
 	return strings.TrimSuffix(path.Base(key), ".json")
 }
 
-// Finalize writes summary.json for a terminal status (once) and drops the
-// request from the active index.
-func (l *Ledger) Finalize(ctx context.Context, st *dsr.Status) error {
+// Finalize writes summary.json for a terminal status and drops the
+// request from the active index. final is false when the summary was
+// withdrawn at once because it did not count every record.
+//
+// A summary is superseded, never wrong for long. Its counts.discovered is
+// the number of records it was derived from (a terminal request has no
+// pending step). After writing it (or finding one), Finalize removes the
+// index entry, then counts the records again; Record, after writing a
+// record, reads the summary and counts too. Whichever of the two comes
+// second sees both the summary and the record, so a record the summary
+// does not count always reopens the request: the index entry is written
+// again and the summary deleted, and the next status (or sweep) derives
+// and writes a new one. Counting compares numbers of blobs, never clocks.
+func (l *Ledger) Finalize(ctx context.Context, st *dsr.Status) (final bool, err error) {
 	if !st.State.Terminal() {
-		return errors.New("ledger: finalize of a request that is not terminal")
+		return false, errors.New("ledger: finalize of a request that is not terminal")
 	}
-	err := putJSON(ctx, l.store, dsr.SummaryBlob(st.RequestID), st, store.PutOptions{IfNotExists: true})
+	err = putJSON(ctx, l.store, dsr.SummaryBlob(st.RequestID), st, store.PutOptions{IfNotExists: true})
 	if err != nil && !errors.Is(err, store.ErrExists) {
+		return false, err
+	}
+	if err := l.store.Delete(ctx, dsr.ActiveBlob(st.RequestID)); err != nil {
+		return false, err
+	}
+	if err := l.checkSummary(ctx, st.RequestID); errors.Is(err, errReopened) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// errReopened reports that checkSummary withdrew a stale summary.
+var errReopened = errors.New("ledger: summary withdrawn")
+
+// checkSummary withdraws id's summary when it does not count every record:
+// it puts the request back in the index, then deletes the summary. It
+// returns nil when there is no summary or it stands, errReopened when it
+// was withdrawn (Record treats that as success).
+func (l *Ledger) checkSummary(ctx context.Context, id string) error {
+	var sum dsr.Status
+	if err := getJSON(ctx, l.store, dsr.SummaryBlob(id), &sum); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
 		return err
 	}
-	return l.store.Delete(ctx, dsr.ActiveBlob(st.RequestID))
+	recorded, err := l.recordKeys(ctx, id)
+	if err != nil || len(recorded) == sum.Counts.Discovered {
+		return err
+	}
+	if err := l.index(ctx, id); err != nil {
+		return err
+	}
+	if err := l.store.Delete(ctx, dsr.SummaryBlob(id)); err != nil {
+		return err
+	}
+	return errReopened
 }
 
 // Results returns one page of result records, and the token of the next

@@ -30,7 +30,10 @@ type Runner struct {
 	// StepTimeout bounds one step; Grace is how long in-flight steps may
 	// finish after shutdown begins before they are cancelled and released.
 	StepTimeout, Grace time.Duration
-	Log                *slog.Logger
+	// Hold retries a step that failed on infrastructure in place, its
+	// lock renewed, before the message is released.
+	Hold Hold
+	Log  *slog.Logger
 }
 
 // Run consumes until ctx ends, then lets in-flight steps finish (up to
@@ -71,7 +74,7 @@ func (r *Runner) loop(ctx, hard context.Context) {
 			continue
 		}
 		for _, d := range ds {
-			r.process(hard, d)
+			r.process(ctx, hard, d)
 		}
 	}
 }
@@ -85,13 +88,26 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// process runs one delivery and settles it.
-func (r *Runner) process(hard context.Context, d *queue.Delivery) {
-	stepCtx, cancel := context.WithTimeout(hard, r.StepTimeout)
-	stopRenew := r.renew(stepCtx, d)
-	err := r.handle(stepCtx, d)
+// process runs one delivery and settles it. A step that fails on
+// infrastructure is tried again in place (r.Hold) while the lock holds and
+// the runner is not shutting down (ctx).
+func (r *Runner) process(ctx, hard context.Context, d *queue.Delivery) {
+	locked, lost := context.WithCancel(hard)
+	defer lost()
+	stopRenew := r.renew(locked, d, lost)
+	waiting, cancelWait := context.WithCancel(locked)
+	stopOnShutdown := context.AfterFunc(ctx, cancelWait)
+	err := r.Hold.Do(waiting, d.DeliveryCount, func(context.Context) error {
+		stepCtx, cancel := context.WithTimeout(hard, r.StepTimeout)
+		defer cancel()
+		return r.handle(stepCtx, d)
+	}, func(n int, err error, wait time.Duration) {
+		r.Log.Warn("step failed on infrastructure; retrying in place", "message_id", d.ID, "delivery", d.DeliveryCount,
+			"try", n, "wait", wait.Round(time.Millisecond).String(), "error", err)
+	})
+	stopOnShutdown()
+	cancelWait()
 	stopRenew()
-	cancel()
 	settle, cancelSettle := context.WithTimeout(context.WithoutCancel(hard), 30*time.Second)
 	defer cancelSettle()
 	var poison *worker.PoisonError
@@ -116,15 +132,15 @@ func (r *Runner) handle(ctx context.Context, d *queue.Delivery) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.Log.Error("step panicked", "message_id", d.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-			err = fmt.Errorf("panic: %v", p)
+			err = &panicError{value: fmt.Sprint(p)}
 		}
 	}()
 	return r.Handler.Handle(ctx, d.Body, d.DeliveryCount)
 }
 
 // renew keeps d's lock while its step runs, renewing at half the lock's
-// remaining time.
-func (r *Runner) renew(ctx context.Context, d *queue.Delivery) (stop func()) {
+// remaining time; lost is called when a renewal fails.
+func (r *Runner) renew(ctx context.Context, d *queue.Delivery, lost func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -142,6 +158,7 @@ func (r *Runner) renew(ctx context.Context, d *queue.Delivery) (stop func()) {
 			if _, err := r.Receiver.RenewLock(ctx, d); err != nil {
 				if ctx.Err() == nil {
 					r.Log.Warn("lock renewal failed", "message_id", d.ID, "error", err)
+					lost()
 				}
 				return
 			}

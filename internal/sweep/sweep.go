@@ -13,6 +13,7 @@ import (
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue"
+	"amldsr/internal/store"
 	"amldsr/internal/worker"
 )
 
@@ -25,7 +26,11 @@ type Sweeper struct {
 	// RedriveAfter: a pending marker untouched for this long (past its
 	// scheduled time) has lost its message and is sent again.
 	RedriveAfter time.Duration
-	Log          *slog.Logger
+	// GiveUpAfter: a step dead-lettered because its deliveries ran out
+	// (store or queue trouble) is sent again until this long after its
+	// first dead letter, then recorded failed. Zero: 24 hours.
+	GiveUpAfter time.Duration
+	Log         *slog.Logger
 	// MaxSteps is the step cap of a request (DSR_MAX_STEPS_PER_REQUEST);
 	// zero: none. See ledger.Cap.
 	MaxSteps int
@@ -74,12 +79,19 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 // request finalizes one request or re-drives its lost work.
 func (s *Sweeper) request(ctx context.Context, id string, redriveAll bool) (finalized bool, redriven int, err error) {
 	st, err := s.Ledger.Status(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// An index entry without request.json: a submit that failed or
+		// was killed before writing it, or one still running.
+		dropped, err := s.Ledger.DropOrphan(ctx, id, s.RedriveAfter)
+		return dropped, 0, err
+	}
 	if err != nil {
 		return false, 0, err
 	}
 	if st.State.Terminal() {
 		s.Log.Info("request finished", "request_id", id, "state", string(st.State), "succeeded", st.Counts.Succeeded, "failed", st.Counts.Failed, "skipped", st.Counts.Skipped)
-		return true, 0, s.Ledger.Finalize(ctx, st)
+		final, err := s.Ledger.Finalize(ctx, st)
+		return final, 0, err
 	}
 	if s.MaxSteps > 0 && st.Counts.Discovered > s.MaxSteps {
 		if written, err := s.Ledger.Cap(ctx, id, s.MaxSteps, st.Counts.Discovered); err != nil {
@@ -153,8 +165,14 @@ func (s *Sweeper) drain(ctx context.Context) (int, error) {
 			return n, nil
 		}
 		for _, d := range ds {
-			if err := RecordDeadLetter(ctx, s.Ledger, d.Body, d.DeadLetterReason, d.DeadLetterDescription, d.DeliveryCount, s.Log); err != nil {
+			again, err := s.redriveOutage(ctx, d)
+			if err != nil {
 				return n, err
+			}
+			if !again {
+				if err := RecordDeadLetter(ctx, s.Ledger, d.Body, d.DeadLetterReason, d.DeadLetterDescription, d.DeliveryCount, s.Log); err != nil {
+					return n, err
+				}
 			}
 			if err := s.DeadLetters.Complete(ctx, d); err != nil {
 				return n, err
@@ -162,6 +180,57 @@ func (s *Sweeper) drain(ctx context.Context) (int, error) {
 			n++
 		}
 	}
+}
+
+// outageReasons are the dead-letter reasons Service Bus gives on its own:
+// the message was never refused by the worker, its deliveries or its time
+// ran out, which during an outage of the store or the queue says nothing
+// about the step.
+var outageReasons = map[string]bool{queue.MaxDeliveryCountExceeded: true, "TTLExpiredException": true}
+
+// redriveOutage sends a step dead-lettered for want of deliveries again,
+// unless GiveUpAfter has passed since its first such dead letter (kept in
+// its marker). again is false when the dead letter is to be recorded
+// failed. A dead letter whose step has finished, or whose marker names
+// another message (the step was sent again since), is only completed.
+func (s *Sweeper) redriveOutage(ctx context.Context, d *queue.Delivery) (again bool, err error) {
+	if !outageReasons[d.DeadLetterReason] {
+		return false, nil
+	}
+	step, err := worker.Decode(d.Body)
+	if err != nil {
+		return false, nil
+	}
+	if _, err := s.Ledger.Request(ctx, step.RequestID); err != nil {
+		return false, nil // RecordDeadLetter drops it
+	}
+	if done, err := s.Ledger.HasRecord(ctx, step.RequestID, step.Op); err != nil || done {
+		return done, err
+	}
+	m, err := s.Ledger.Marker(ctx, step.RequestID, step.Op)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil // no operation holds it: RecordDeadLetter rejects it
+	case err != nil:
+		return false, err
+	case m.MessageID != step.MessageID():
+		return true, nil
+	}
+	now := s.now().UTC()
+	if m.OutageSince.IsZero() {
+		m.OutageSince = now
+	}
+	giveUp := s.GiveUpAfter
+	if giveUp <= 0 {
+		giveUp = 24 * time.Hour
+	}
+	if now.Sub(m.OutageSince) >= giveUp {
+		return false, nil
+	}
+	m.WrittenAt, m.NotBefore = now, time.Time{}
+	s.Log.Warn("re-driving a step dead-lettered for want of deliveries", "request_id", step.RequestID, "op", step.Op,
+		"reason", d.DeadLetterReason, "outage_since", m.OutageSince.Format(time.RFC3339))
+	return true, s.book().Resend(ctx, step.RequestID, *m)
 }
 
 // RecordDeadLetter records a message that will never run (dead-lettered,

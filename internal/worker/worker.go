@@ -6,7 +6,8 @@
 // Handle's error decides what happens to the message: nil completes it
 // (after a step succeeded, failed for good with a result record, or was
 // rescheduled as a new scheduled message); a *PoisonError dead-letters it;
-// any other error abandons it for redelivery.
+// any other error (the store or the queue failing) is retried in place by
+// the caller for a while (runner.Hold), then the message is released.
 package worker
 
 import (
@@ -173,7 +174,7 @@ func (r *run) settle(ctx context.Context, err error) error {
 		if errors.As(err, &later) {
 			return r.reschedule(ctx, *later.next, later.after)
 		}
-		return err // store, queue or context trouble: abandon and redeliver
+		return err // store, queue or context trouble: the caller retries in place with backoff (runner.Hold), then releases
 	}
 	switch ae.Class {
 	case azureapi.Throttled, azureapi.Transient:
@@ -196,13 +197,11 @@ func (r *run) settle(ctx context.Context, err error) error {
 	}
 }
 
-// backoff is the delay before the next attempt: the service's Retry-After
-// when it gave one, else exponential with jitter.
+// backoff is the delay before the next attempt: exponential with jitter,
+// and never shorter than the service's Retry-After (a storm of short
+// Retry-After answers would spend the attempts in seconds).
 func (r *run) backoff(ae *azureapi.Error) time.Duration {
-	d := ae.RetryAfter
-	if d <= 0 {
-		d = time.Second << min(r.step.Attempt, 12)
-	}
+	d := max(ae.RetryAfter, time.Second<<min(r.step.Attempt, 12))
 	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
 	return min(d, r.Limits.MaxBackoff)
 }

@@ -82,7 +82,6 @@ func exportOnce(b *testing.B, client *azureapi.Client, log *slog.Logger, id stri
 		b.Fatal(err)
 	}
 	l := ledger.New(st, "dsr")
-	l.Quiet = 0
 	q := memory.New(memory.Options{})
 	req := dsr.Request{RequestID: id, Operation: dsr.Export, Match: dsr.MatchAll,
 		Targets: []string{"/subscriptions/" + sim.SubscriptionID + "/resourceGroups/rg-dsr-target"},

@@ -22,6 +22,8 @@ type Azurite struct {
 	BlobURL string
 	// ConnectionString addresses the account with its shared key.
 	ConnectionString string
+	port             int
+	dir              string // on disk (StartAzuriteOnDisk), or "" in memory
 }
 
 // StartAzurite starts azurite-blob (installed from test/package.json) on a

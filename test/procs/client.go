@@ -44,13 +44,25 @@ type API struct {
 	Base, Query string
 	Client      *http.Client
 	Header      http.Header
+	// Patient makes Poll wait through refused connections and 5xx answers
+	// (an outage the test caused) until its timeout.
+	Patient bool
 }
 
 func (a *API) do(t testing.TB, method, url, body string) (*http.Response, []byte) {
 	t.Helper()
+	resp, b, err := a.try(method, url, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return resp, b
+}
+
+// try makes one call without failing the test.
+func (a *API) try(method, url, body string) (*http.Response, []byte, error) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -64,11 +76,11 @@ func (a *API) do(t testing.TB, method, url, body string) (*http.Response, []byte
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return resp, b, nil
 }
 
 func (a *API) url(path string) string {
@@ -103,7 +115,15 @@ func (a *API) Poll(t testing.TB, location string, timeout time.Duration) Status 
 	deadline := time.Now().Add(timeout)
 	var last []byte
 	for time.Now().Before(deadline) {
-		resp, b := a.do(t, http.MethodGet, location, "")
+		resp, b, err := a.try(http.MethodGet, location, "")
+		if a.Patient && (err != nil || resp.StatusCode >= 500) {
+			last = fmt.Appendf(nil, "%v %s", err, b)
+			time.Sleep(250 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("GET %s: %v", location, err)
+		}
 		last = b
 		switch resp.StatusCode {
 		case http.StatusOK:

@@ -18,7 +18,13 @@ type Handler struct {
 // directory of its own and extra environment.
 func StartLocal(t testing.TB, sim *Sim, dataDir string, extra ...string) *Handler {
 	t.Helper()
-	port := FreePort(t)
+	return StartLocalOn(t, sim, dataDir, FreePort(t), extra...)
+}
+
+// StartLocalOn is StartLocal on a given port (a restart at the same
+// address).
+func StartLocalOn(t testing.TB, sim *Sim, dataDir string, port int, extra ...string) *Handler {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}

@@ -27,6 +27,8 @@ type ServiceBus struct {
 	Port int
 	// ConnectionString is for azservicebus.NewClientFromConnectionString.
 	ConnectionString string
+	node, script     string
+	opts             ServiceBusOptions
 }
 
 var listening = regexp.MustCompile(`servicebus-standin listening on 127\.0\.0\.1:(\d+)`)
@@ -45,7 +47,7 @@ func StartServiceBus(t testing.TB, opts ServiceBusOptions) *ServiceBus {
 	p := Start(t, "servicebus-standin", node, opts.env(), script)
 	port := waitListening(t, p, 20*time.Second)
 	return &ServiceBus{
-		Proc: p,
+		Proc: p, node: node, script: script, opts: opts,
 		Port: port,
 		ConnectionString: fmt.Sprintf("Endpoint=sb://127.0.0.1:%d/;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true",
 			port),

@@ -109,16 +109,21 @@ type faultsWire struct {
 	P503       *float64 `json:"p503,omitempty"`
 	Latency    *string  `json:"latency,omitempty"`
 	RetryAfter *int     `json:"retryAfter,omitempty"`
+	// TokenFailFor takes the token endpoint down for a duration from now
+	// (POST); GET answers what is left of it.
+	TokenFailFor *string `json:"tokenFailFor,omitempty"`
 }
 
 // wire renders f in its JSON form.
 func (f Faults) wire() faultsWire {
 	lat := f.Latency.String()
-	return faultsWire{P429: &f.P429, P503: &f.P503, Latency: &lat, RetryAfter: &f.RetryAfter}
+	down := max(time.Until(f.TokenDownUntil), 0).Round(time.Millisecond).String()
+	return faultsWire{P429: &f.P429, P503: &f.P503, Latency: &lat, RetryAfter: &f.RetryAfter, TokenFailFor: &down}
 }
 
 // adminFaults answers GET /_sim/faults (the settings) and POST /_sim/faults
-// (body {"p429", "p503", "latency", "retryAfter"}, each optional; 400 when
+// (body {"p429", "p503", "latency", "retryAfter", "tokenFailFor"}, each
+// optional; 400 when
 // malformed or out of range). Both answer the settings now in force.
 func (s *Server) adminFaults(r *http.Request) *response {
 	switch r.Method {
@@ -152,6 +157,13 @@ func (s *Server) adminFaults(r *http.Request) *response {
 			return badRequest(planeARM, "BadRequest", "latency: "+err.Error())
 		}
 		f.Latency = d
+	}
+	if in.TokenFailFor != nil {
+		d, err := time.ParseDuration(*in.TokenFailFor)
+		if err != nil {
+			return badRequest(planeARM, "BadRequest", "tokenFailFor: "+err.Error())
+		}
+		f.TokenDownUntil = time.Now().Add(d)
 	}
 	if err := s.SetFaults(f); err != nil {
 		return badRequest(planeARM, "BadRequest", err.Error())

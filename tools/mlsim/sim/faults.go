@@ -17,6 +17,20 @@ type Faults struct {
 	Latency time.Duration
 	// RetryAfter is the Retry-After, in seconds, of injected 429s (>= 1).
 	RetryAfter int
+	// TokenDownUntil: until then the managed-identity token endpoint
+	// answers 503 (an outage of the identity endpoint).
+	TokenDownUntil time.Time
+}
+
+// tokenDown answers the token endpoint's injected outage, or nil.
+func (s *Server) tokenDown() *response {
+	s.mu.Lock()
+	until := s.faults.TokenDownUntil
+	s.mu.Unlock()
+	if time.Now().Before(until) {
+		return jsonResponse(http.StatusServiceUnavailable, identityError{"temporarily_unavailable", "injected fault: the identity endpoint is down"})
+	}
+	return nil
 }
 
 // validate reports the first setting out of range.

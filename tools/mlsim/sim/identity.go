@@ -107,6 +107,9 @@ func (s *Server) tokenAnswer(r *http.Request) *response {
 	if !hmac.Equal([]byte(r.Header.Get("X-IDENTITY-HEADER")), []byte(s.opts.IdentityHeader)) {
 		return jsonResponse(http.StatusUnauthorized, identityError{"unauthorized", "missing or wrong X-IDENTITY-HEADER"})
 	}
+	if down := s.tokenDown(); down != nil {
+		return down
+	}
 	q := r.URL.Query()
 	if q.Get("api-version") != identityAPIVersion {
 		return jsonResponse(http.StatusBadRequest, identityError{"invalid_request", "api-version must be " + identityAPIVersion})
