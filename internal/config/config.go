@@ -108,8 +108,8 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 
 		MaxContentBytes:     p.int64("DSR_MAX_CONTENT_BYTES", 5<<30),
 		ContentAllowPrivate: p.boolean("DSR_CONTENT_ALLOW_PRIVATE"),
-		OutageHold:       p.duration("DSR_OUTAGE_HOLD", 5*time.Minute),
-		GiveUpAfter:      p.duration("DSR_GIVE_UP_AFTER", 24*time.Hour),
+		OutageHold:          p.duration("DSR_OUTAGE_HOLD", 5*time.Minute),
+		GiveUpAfter:         p.duration("DSR_GIVE_UP_AFTER", 24*time.Hour),
 	}
 	c.MaxStepsPerRequest = p.integer("DSR_MAX_STEPS_PER_REQUEST", 1_000_000, 1, 1_000_000_000)
 	switch {
