@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"amldsr/internal/azureapi"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue"
@@ -88,9 +89,16 @@ func (b Book) Finish(ctx context.Context, s Step, rec dsr.Record, children ...St
 // Note writes the record of an operation that has no step of its own
 // (an item recorded while its list is read, a barrier's round): s is the
 // step the operation would have had, and gives its key and operation.
+// Every record goes through Note, which strips SAS signatures from its
+// error text.
 func (b Book) Note(ctx context.Context, s Step, rec dsr.Record) error {
 	rec.RequestID = s.RequestID
 	rec.Operation = s.Operation()
+	if rec.Error != nil { // every record's text, whoever wrote it
+		e := *rec.Error
+		e.Message = azureapi.StripSAS(e.Message)
+		rec.Error = &e
+	}
 	if rec.Kind == "" || rec.Resource == "" {
 		rec.Kind, rec.Resource = s.Resource()
 	}

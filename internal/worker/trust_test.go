@@ -426,3 +426,20 @@ func TestAnOperationThatNeverEndsTimesOut(t *testing.T) {
 		t.Fatalf("record %+v %v", rec, err)
 	}
 }
+
+// Every record's error text loses its SAS signatures, whichever step
+// wrote it (here a bad list item whose error quotes a URL).
+func TestRecordsCarryNoSignature(t *testing.T) {
+	b := setupReq(t, dsr.Request{Operation: dsr.Export, Targets: []string{rgPath}})
+	ctx := context.Background()
+	s := Step{V: Version, Kind: KindExport, RequestID: "r1", Mode: dsr.Export, Res: "exp.account", Path: accPath}
+	s.Op = s.Key()
+	if err := b.w.Book().Note(ctx, s, dsr.Record{Outcome: dsr.Failed,
+		Error: &dsr.RecordError{Code: "X", Message: "fetching https://h/c?sv=1&sig=SECRETSIG failed"}}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.l.ReadRecord(ctx, "r1", s.Op)
+	if err != nil || strings.Contains(rec.Error.Message, "SECRETSIG") {
+		t.Fatalf("record %+v %v", rec, err)
+	}
+}
