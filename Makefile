@@ -3,7 +3,7 @@
 #   make test   every test (starts what the tests need)
 GO        ?= go
 BIN       := bin
-TEST_TIMEOUT ?= 12m
+TEST_TIMEOUT ?= 20m
 
 DIST      ?= dist
 
