@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"amldsr/internal/azureapi"
+	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
 	"amldsr/internal/queue/memory"
@@ -440,6 +441,28 @@ func TestRecordsCarryNoSignature(t *testing.T) {
 	}
 	rec, err := b.l.ReadRecord(ctx, "r1", s.Op)
 	if err != nil || strings.Contains(rec.Error.Message, "SECRETSIG") {
+		t.Fatalf("record %+v %v", rec, err)
+	}
+}
+
+// A record a step writes for another operation (a child it skips) names
+// that operation's resource, not the step's own.
+func TestInlineRecordNamesItsOwnResource(t *testing.T) {
+	b := setupReq(t, dsr.Request{Operation: dsr.Delete, Targets: []string{rgPath}})
+	ctx := context.Background()
+	ref, err := catalog.NewRef("exp.workspace", wsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	barrier := barrierOf("exp.account", accPath, 0)
+	accRef, _ := catalog.NewRef("exp.account", accPath)
+	r := &run{Worker: b.w, step: &barrier, ref: accRef, req: &dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete}}, attempts: 1}
+	child := r.visit(KindDelete, ref, "")
+	if err := r.note(ctx, child, dsr.Record{Outcome: dsr.Skipped}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := b.l.ReadRecord(ctx, "r1", child.Op)
+	if err != nil || rec.Kind != "exp.workspace" || rec.Resource != wsPath {
 		t.Fatalf("record %+v %v", rec, err)
 	}
 }

@@ -233,19 +233,20 @@ func (r *run) spawn(ctx context.Context, at time.Time, steps ...Step) error {
 
 // record finishes the step's operation with rec, after starting children.
 func (r *run) record(ctx context.Context, rec dsr.Record, children ...Step) error {
+	if rec.Kind == "" && r.step.Kind != KindDiscover {
+		rec.Kind, rec.Resource = r.ref.Kind.Name, r.ref.Path
+	}
 	return r.Book().Finish(ctx, *r.step, r.stamp(rec), children...)
 }
 
-// note records an operation done inline, as the step s would have.
+// note records an operation done inline, as the step s would have: the
+// record names s's resource, not the running step's.
 func (r *run) note(ctx context.Context, s Step, rec dsr.Record) error {
 	return r.Book().Note(ctx, s, r.stamp(rec))
 }
 
 // stamp fills a record's attempts and times from the run.
 func (r *run) stamp(rec dsr.Record) dsr.Record {
-	if rec.Kind == "" && r.step.Kind != KindDiscover {
-		rec.Kind, rec.Resource = r.ref.Kind.Name, r.ref.Path
-	}
 	if rec.Attempts == 0 {
 		rec.Attempts = r.attempts
 	}
