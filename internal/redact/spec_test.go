@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"amldsr/internal/testenv"
 )
 
 // TestEverySpecSecretIsRemoved reads every property the official specs in
@@ -164,29 +166,9 @@ func parentNames(defs map[string]schema, refs map[string][]string, def string) [
 	return slices.Compact(names)
 }
 
-// specsDir returns ../shared/azure-specs beside the repository root, or
-// skips the test.
+// specsDir returns ../shared/azure-specs, or skips the test.
 func specsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared/azure-specs not found: the x-ms-secret coverage check needs the shared folder")
-		}
-		dir = parent
-	}
-	specs := filepath.Join(dir, "..", "shared", "azure-specs")
-	if fi, err := os.Stat(specs); err != nil || !fi.IsDir() {
-		t.Skip("../shared/azure-specs not found: the x-ms-secret coverage check needs the shared folder")
-	}
-	return specs
+	return testenv.SpecsDir(t, "the x-ms-secret coverage check")
 }
 
 // TestOfficialExamples: the official examples' GET responses that carry

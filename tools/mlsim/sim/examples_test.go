@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"amldsr/tools/mlsim/sim"
+
+	"amldsr/internal/testenv"
 )
 
 // The official examples checked, by spec folder (read in place from
@@ -66,29 +68,9 @@ func init() {
 	}
 }
 
-// specsDir returns ../shared/azure-specs beside the repository root (the
-// directory holding go.mod), or skips the test.
+// specsDir returns ../shared/azure-specs, or skips the test.
 func specsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared/azure-specs not found: official-example checks need the shared folder")
-		}
-		dir = parent
-	}
-	specs := filepath.Join(dir, "..", "shared", "azure-specs")
-	if fi, err := os.Stat(specs); err != nil || !fi.IsDir() {
-		t.Skip("../shared/azure-specs not found: official-example checks need the shared folder")
-	}
-	return specs
+	return testenv.SpecsDir(t, "the official-example checks")
 }
 
 // example is one x-ms-example with the operation that references it.
