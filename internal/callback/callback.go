@@ -245,12 +245,25 @@ func (d *Deliverer) Start(ctx context.Context, id string) error {
 	if err != nil || rec.State != Waiting {
 		return err
 	}
-	now := d.now()
-	rec.State, rec.Next, rec.NotBefore = Pending, 1, now
+	// One start only (claim 0): a second, stalled one must not set back
+	// a record that deliveries have moved on.
+	err = d.Store.Put(ctx, claimBlob(id, 0), strings.NewReader("{}"), store.PutOptions{IfNotExists: true, ContentType: "application/json"})
+	if errors.Is(err, store.ErrExists) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return d.queueFirst(ctx, rec)
+}
+
+// queueFirst makes rec pending with its first attempt, and sends it.
+func (d *Deliverer) queueFirst(ctx context.Context, rec *Record) error {
+	rec.State, rec.Next, rec.NotBefore = Pending, 1, d.now()
 	if err := put(ctx, d.Store, *rec, store.PutOptions{}); err != nil {
 		return err
 	}
-	return d.Queue.Send(ctx, Message(id, 1, time.Time{}))
+	return d.Queue.Send(ctx, Message(rec.RequestID, 1, time.Time{}))
 }
 
 // Handle delivers one callback message. A message that is not the
@@ -391,7 +404,8 @@ func (d *Deliverer) backoff(n int) time.Duration {
 func (d *Deliverer) Redrive(ctx context.Context, after time.Duration) (int, error) {
 	n := 0
 	err := store.Walk(ctx, d.Store, Prefix, func(info store.Info) error {
-		if !strings.HasSuffix(info.Key, ".json") || (info.Metadata["state"] != "" && info.Metadata["state"] != string(Pending)) {
+		switch state := State(info.Metadata["state"]); {
+		case !strings.HasSuffix(info.Key, ".json"), state == Delivered, state == Failed:
 			return nil
 		}
 		id := strings.TrimSuffix(strings.TrimPrefix(info.Key, Prefix), ".json")
@@ -410,6 +424,9 @@ func (d *Deliverer) redrive(ctx context.Context, id string, after time.Duration)
 		return false, nil
 	}
 	now := d.now()
+	if err == nil && rec.State == Waiting {
+		return d.redriveStart(ctx, rec, now, after)
+	}
 	if err != nil || rec.State != Pending || now.Sub(rec.NotBefore) < after {
 		return false, err
 	}
@@ -431,4 +448,23 @@ func (d *Deliverer) redrive(ctx context.Context, id string, after time.Duration)
 	}
 	d.Log.Warn("re-driving a callback whose message was lost", "request_id", id, "attempt", rec.Next)
 	return true, d.Queue.Send(ctx, Message(id, rec.Next, time.Time{}))
+}
+
+// redriveStart queues the first attempt of a callback whose start was
+// claimed (its request turned terminal) at least after ago but never
+// queued (the process died in between).
+func (d *Deliverer) redriveStart(ctx context.Context, rec *Record, now time.Time, after time.Duration) (bool, error) {
+	rc, info, err := d.Store.Get(ctx, claimBlob(rec.RequestID, 0))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil // the request runs
+	}
+	if err != nil {
+		return false, err
+	}
+	rc.Close()
+	if now.Sub(info.Modified) < after {
+		return false, nil
+	}
+	d.Log.Warn("re-driving a callback whose start was lost", "request_id", rec.RequestID)
+	return true, d.queueFirst(ctx, rec)
 }

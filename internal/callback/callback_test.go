@@ -313,3 +313,49 @@ func TestSign(t *testing.T) {
 }
 
 var _ = url.Parse
+
+func TestCallbackStartIsIdempotent(t *testing.T) {
+	r := newReceiver(t)
+	e := setup(t, r)
+	e.finished(t, "req-8", r.url()) // starts it
+	ctx := context.Background()
+	if err := e.d.Start(ctx, "req-8"); err != nil {
+		t.Fatal(err)
+	}
+	if active, _ := e.q.Len(); active != 1 {
+		t.Fatalf("%d callback messages, want 1", active)
+	}
+	rec := e.pump(t, "req-8")
+	if rec.State != callback.Delivered || len(r.got) != 1 {
+		t.Fatalf("record: %+v; receiver got %d", rec, len(r.got))
+	}
+	if err := e.d.Start(ctx, "req-8"); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := callback.Read(ctx, e.st, "req-8"); rec.State != callback.Delivered {
+		t.Fatalf("a late start set the record back: %+v", rec)
+	}
+}
+
+func TestCallbackRedriveALostStart(t *testing.T) {
+	r := newReceiver(t)
+	e := setup(t, r)
+	ctx := context.Background()
+	// The start was claimed, then the process died before it queued.
+	if err := e.st.Put(ctx, callback.Prefix+"req-9.try-0", strings.NewReader("{}"), store.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.finished(t, "req-9", r.url())
+	if active, _ := e.q.Len(); active != 0 {
+		t.Fatalf("%d messages", active)
+	}
+	if n, err := e.d.Redrive(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("re-drove %d before it was due: %v", n, err)
+	}
+	if n, err := e.d.Redrive(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("re-drove %d: %v", n, err)
+	}
+	if rec := e.pump(t, "req-9"); rec.State != callback.Delivered || len(r.got) != 1 {
+		t.Fatalf("record: %+v; receiver got %d", rec, len(r.got))
+	}
+}
