@@ -398,9 +398,10 @@ func (d *Deliverer) backoff(n int) time.Duration {
 
 // Redrive sends again the current attempt of every pending callback
 // whose message is overdue by after (lost with an embedded queue's
-// process). An attempt claimed but never recorded (the process died
-// while posting) is recorded as interrupted and the next one sent. It
-// returns how many it sent.
+// process); a negative after sends every one, each due when its record
+// says (the embedded queue is known to be empty). An attempt claimed but
+// never recorded (the process died while posting) is recorded as
+// interrupted and the next one sent. It returns how many it sent.
 func (d *Deliverer) Redrive(ctx context.Context, after time.Duration) (int, error) {
 	n := 0
 	err := store.Walk(ctx, d.Store, Prefix, func(info store.Info) error {
@@ -427,7 +428,7 @@ func (d *Deliverer) redrive(ctx context.Context, id string, after time.Duration)
 	if err == nil && rec.State == Waiting {
 		return d.redriveStart(ctx, rec, now, after)
 	}
-	if err != nil || rec.State != Pending || now.Sub(rec.NotBefore) < after {
+	if err != nil || rec.State != Pending || (after >= 0 && now.Sub(rec.NotBefore) < after) {
 		return false, err
 	}
 	claimed, _, err := d.Store.Get(ctx, claimBlob(id, rec.Next))
@@ -442,12 +443,14 @@ func (d *Deliverer) redrive(ctx context.Context, id string, after time.Duration)
 	case !errors.Is(err, store.ErrNotFound):
 		return false, err
 	}
-	rec.NotBefore = now
+	if rec.NotBefore.Before(now) {
+		rec.NotBefore = now
+	}
 	if err := put(ctx, d.Store, *rec, store.PutOptions{}); err != nil || rec.State != Pending {
 		return false, err
 	}
 	d.Log.Warn("re-driving a callback whose message was lost", "request_id", id, "attempt", rec.Next)
-	return true, d.Queue.Send(ctx, Message(id, rec.Next, time.Time{}))
+	return true, d.Queue.Send(ctx, Message(id, rec.Next, rec.NotBefore))
 }
 
 // redriveStart queues the first attempt of a callback whose start was

@@ -359,3 +359,38 @@ func TestCallbackRedriveALostStart(t *testing.T) {
 		t.Fatalf("record: %+v; receiver got %d", rec, len(r.got))
 	}
 }
+
+// At a local start (the embedded queue empty) a callback waiting out its
+// backoff is sent again, due when its record says.
+func TestCallbackRedriveAllKeepsTheBackoff(t *testing.T) {
+	r := newReceiver(t, 500)
+	e := setup(t, r)
+	e.d.Backoff, e.d.MaxBackoff = time.Hour, time.Hour
+	e.finished(t, "req-10", r.url())
+	ctx := context.Background()
+	rcv := e.q.Receiver()
+	ds, _ := rcv.Receive(ctx, 10)
+	for _, d := range ds {
+		e.d.Handle(ctx, d.Body, 1)
+		rcv.Complete(ctx, d)
+	}
+	rec, _ := callback.Read(ctx, e.st, "req-10")
+	if rec.State != callback.Pending || rec.Next != 2 || time.Until(rec.NotBefore) < 50*time.Minute {
+		t.Fatalf("record after a 500: %+v", rec)
+	}
+	if n, err := e.d.Redrive(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("re-drove %d before its time: %v", n, err)
+	}
+	if n, err := e.d.Redrive(ctx, -1); err != nil || n != 1 {
+		t.Fatalf("redrive all: %d, %v", n, err)
+	}
+	// The scheduled original is still in this queue (a restart loses
+	// it): the re-driven copy is a second one.
+	if active, _ := e.q.Len(); active != 2 {
+		t.Fatalf("%d messages queued", active)
+	}
+	again, _ := callback.Read(ctx, e.st, "req-10")
+	if !again.NotBefore.Equal(rec.NotBefore) || again.Next != 2 {
+		t.Errorf("the backoff was lost: %+v", again)
+	}
+}

@@ -31,7 +31,7 @@ func (s *Sweeper) standing(ctx context.Context, redriveAll bool) error {
 	if s.Callbacks != nil {
 		after := s.RedriveAfter
 		if redriveAll {
-			after = 0
+			after = -1
 		}
 		_, err := s.Callbacks.Redrive(ctx, after)
 		errs = append(errs, err)
