@@ -34,7 +34,11 @@ type Sweeper struct {
 	// MaxSteps is the step cap of a request (DSR_MAX_STEPS_PER_REQUEST);
 	// zero: none. See ledger.Cap.
 	MaxSteps int
-	now      func() time.Time
+	// Orders and Callbacks (nil: none) run standing orders and re-drive
+	// lost callbacks (orders.go).
+	Orders    Orders
+	Callbacks Callbacks
+	now       func() time.Time
 }
 
 // Report says what a sweep did.
@@ -56,6 +60,7 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 		rep.DeadLettered = n
 		errs = append(errs, err)
 	}
+	errs = append(errs, s.standing(ctx, redriveAll))
 	ids, err := s.Ledger.Active(ctx)
 	if err != nil {
 		return rep, err
