@@ -63,8 +63,8 @@ func (s *Store) CopyFromURL(ctx context.Context, key, sourceURL string, opts sto
 	})
 	if err != nil {
 		var re *azcore.ResponseError
-		if !errors.As(err, &re) {
-			return 0, fmt.Errorf("blob store: copy to %s: %w", key, ctx.Err())
+		if !errors.As(err, &re) { // the transport's error names the destination, not the source
+			return 0, fmt.Errorf("blob store: copy to %s: %w", key, err)
 		}
 		if opts.IfNotExists && (re.StatusCode == http.StatusConflict || re.StatusCode == http.StatusPreconditionFailed) && committed(ctx, bb.BlobClient()) {
 			return 0, store.ErrExists
