@@ -7,7 +7,7 @@ TEST_TIMEOUT ?= 20m
 
 DIST      ?= dist
 
-.PHONY: all build run test test-short bench vet clean package
+.PHONY: all build run test test-short bench vet clean package deploy
 
 all: build
 
@@ -36,6 +36,13 @@ bench:
 package:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags='-s -w' -o $(DIST)/handler ./handler
 	$(GO) run ./tools/pack -root . -bin $(DIST)/handler -stage $(DIST)/app -zip $(DIST)/amldsr.zip
+
+# Zip-deploys make package's output to the function app APP in resource
+# group RG (created by infra/azuredeploy.json); needs the az CLI, signed in.
+deploy:
+	@test -n "$(RG)" -a -n "$(APP)" || (echo "usage: make deploy RG=<resource group> APP=<function app>"; exit 1)
+	$(MAKE) package
+	az functionapp deployment source config-zip -g "$(RG)" -n "$(APP)" --src $(DIST)/amldsr.zip
 
 clean:
 	rm -rf $(BIN) dist .run

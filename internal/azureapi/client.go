@@ -67,6 +67,9 @@ type Client struct {
 	content   *http.Client
 	maxDoc    int64
 	maxCont   int64
+	// contentPrivate: artifact content may come from non-public addresses
+	// (Options.ContentAllowPrivate).
+	contentPrivate bool
 }
 
 // New builds a client that authenticates with cred.
@@ -106,7 +109,7 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 		PerRetry: []policy.Policy{allow, bearer},
 	}, &policy.ClientOptions{Retry: o.Retry, Transport: newTokenTransport(o.Transport, o.MaxDocument)})
 	return &Client{pl: pl, endpoints: o.Endpoints, pacer: o.Pacer, maxDoc: o.MaxDocument, maxCont: o.MaxContent,
-		content: contentClient(o.Transport, o.ContentAllowPrivate)}, nil
+		content: contentClient(o.Transport, o.ContentAllowPrivate), contentPrivate: o.ContentAllowPrivate}, nil
 }
 
 type policyFunc func(*policy.Request) (*http.Response, error)

@@ -11,6 +11,7 @@ import (
 
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
+	"amldsr/internal/content"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
 	"amldsr/internal/redact"
@@ -215,8 +216,9 @@ func locationOf(doc []byte) (string, error) {
 	return catalog.NormalizeLocation(v.Location)
 }
 
-// streamContent fetches an artifact's content from the URI its content
-// info names, without credentials, straight into the bundle.
+// streamContent brings an artifact's content from the URI its content info
+// names into the bundle (see content.Copy): copied by the storage service,
+// or fetched without credentials and streamed.
 func (r *run) streamContent(ctx context.Context, info []byte) error {
 	var ci struct {
 		ContentURI string `json:"contentUri"`
@@ -231,13 +233,9 @@ func (r *run) streamContent(ctx context.Context, info []byte) error {
 	if err != nil {
 		return &azureapi.Error{Class: azureapi.Permanent, Code: "InvalidResource", Message: err.Error()}
 	}
-	body, _, err := r.API.FetchContent(ctx, ci.ContentURI)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
 	key := dsr.ContentBlob(r.step.RequestID, container, r.ref.Params[lastParamName(k)])
-	if err := r.Ledger.Store().Put(ctx, key, body, store.PutOptions{ContentType: "application/octet-stream"}); err != nil {
+	// A server-side copy where the store and the service can, else streamed.
+	if _, err := content.Copy(ctx, r.API, r.Ledger.Store(), key, ci.ContentURI, store.PutOptions{ContentType: "application/octet-stream"}); err != nil {
 		if ae := (*azureapi.Error)(nil); errors.As(err, &ae) {
 			return ae // the content's own failure (over the cap)
 		}

@@ -55,6 +55,7 @@ func TestAzurite(t *testing.T) {
 	t.Run("ConcurrentLargeCreateOnly", func(t *testing.T) { testConcurrentLarge(t, fresh(t, az)) })
 	t.Run("HeadersAndMetadata", func(t *testing.T) { testHeaders(t, fresh(t, az)) })
 	t.Run("MissingContainerIsAnError", func(t *testing.T) { testMissingContainer(t, az) })
+	t.Run("Content", func(t *testing.T) { testContent(t, az) })
 }
 
 // pattern is a body of n bytes that depends on each byte's offset, so a
