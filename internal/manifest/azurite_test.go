@@ -54,4 +54,3 @@ func TestVerifyOnAzurite(t *testing.T) {
 		t.Errorf("changed %v missing %v extra %v", r.Changed, r.Missing, r.Extra)
 	}
 }
-
