@@ -30,20 +30,22 @@ func newClient(base, key string) (*client, error) {
 	return &client{base: u, key: key, http: &http.Client{Timeout: 2 * time.Minute}}, nil
 }
 
-// url resolves a path of the API, or a link the API gave, against base.
-func (c *client) url(ref string) (*url.URL, error) {
+// api is the URL of path under base.
+func (c *client) api(path string) *url.URL { return c.base.JoinPath(path) }
+
+// link resolves a link the API gave (Location, nextLink) against the URL
+// of the answer it came in.
+func link(from *url.URL, ref string) (*url.URL, error) {
 	u, err := url.Parse(ref)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the API gave a link that is not a URL: %w", err)
 	}
-	if u.IsAbs() {
-		return u, nil
-	}
-	return c.base.JoinPath(u.Path), nil
+	return from.ResolveReference(u), nil
 }
 
 // response is an answer of the API, read whole.
 type response struct {
+	url    *url.URL // what was asked
 	status int
 	header http.Header
 	body   []byte
@@ -51,11 +53,7 @@ type response struct {
 
 // do sends one call and returns the answer; an answer of 400 or more is a
 // *problem.
-func (c *client) do(ctx context.Context, method, ref string, body any) (*response, error) {
-	u, err := c.url(ref)
-	if err != nil {
-		return nil, err
-	}
+func (c *client) do(ctx context.Context, method string, u *url.URL, body any) (*response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -84,7 +82,7 @@ func (c *client) do(ctx context.Context, method, ref string, body any) (*respons
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, redactURL(u), err)
 	}
-	r := &response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := &response{url: u, status: resp.StatusCode, header: resp.Header, body: b}
 	if resp.StatusCode >= 400 {
 		return r, problemOf(method, redactURL(u), r)
 	}

@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 )
 
 // Exit statuses.
@@ -41,12 +42,14 @@ type env struct {
 	getenv         func(string) string
 	// terminal reports whether stdout is a terminal (progress bar or lines).
 	terminal bool
+	// after waits between polls (time.After).
+	after func(time.Duration) <-chan time.Time
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, terminal: isTerminal(os.Stdout)}
+	e := env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, terminal: isTerminal(os.Stdout), after: time.After}
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 

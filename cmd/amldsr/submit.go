@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"time"
 )
 
 // statusDoc is what the client reads of a status document.
@@ -79,7 +78,7 @@ func submit(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/api/dsr/requests", body)
+	resp, err := c.do(ctx, http.MethodPost, c.api("/api/dsr/requests"), body)
 	if err != nil {
 		return 0, err
 	}
@@ -90,30 +89,18 @@ func submit(ctx context.Context, e env, args []string) (int, error) {
 	if !*wait {
 		return exitOK, printJSON(e.stdout, resp.body)
 	}
-	loc := resp.header.Get("Location")
-	if loc == "" {
-		loc = "/api/dsr/requests/" + url.PathEscape(st.RequestID)
-	}
-	fmt.Fprintf(e.stderr, "submitted %s (%s); following %s\n", st.RequestID, op, redactLink(loc))
-	final, err := follow(ctx, e, c, loc, resp)
+	fmt.Fprintf(e.stderr, "submitted %s (%s)\n", st.RequestID, op)
+	final, err := follow(ctx, e, c, resp)
 	if err != nil {
 		return 0, err
 	}
 	return finalLine(e.stdout, final), nil
 }
 
-// redactLink hides the query of a link (a function key in "code").
-func redactLink(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(link)"
-	}
-	return redactURL(u)
-}
-
-// follow polls loc, waiting what each answer's Retry-After asks, and shows
-// the progress until the request is terminal.
-func follow(ctx context.Context, e env, c *client, loc string, resp *response) (*statusDoc, error) {
+// follow polls the Location of each answer (the status URL when an
+// answer has none), waiting what its Retry-After asks, and shows the
+// progress until the request is terminal.
+func follow(ctx context.Context, e env, c *client, resp *response) (*statusDoc, error) {
 	p := newProgress(e)
 	defer p.close()
 	for {
@@ -125,14 +112,17 @@ func follow(ctx context.Context, e env, c *client, loc string, resp *response) (
 		if st.terminal() && resp.status == http.StatusOK {
 			return &st, nil
 		}
+		next := c.api("/api/dsr/requests/" + url.PathEscape(st.RequestID))
+		if loc := resp.header.Get("Location"); loc != "" {
+			var err error
+			if next, err = link(resp.url, loc); err != nil {
+				return nil, err
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(resp.retryAfter()):
-		}
-		next := resp.header.Get("Location")
-		if next == "" {
-			next = loc
+		case <-e.after(resp.retryAfter()):
 		}
 		var err error
 		if resp, err = c.do(ctx, http.MethodGet, next, nil); err != nil {
@@ -164,7 +154,7 @@ func status(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	resp, err := c.do(ctx, http.MethodGet, "/api/dsr/requests/"+url.PathEscape(pos[0]), nil)
+	resp, err := c.do(ctx, http.MethodGet, c.api("/api/dsr/requests/"+url.PathEscape(pos[0])), nil)
 	if err != nil {
 		return 0, err
 	}
@@ -183,13 +173,13 @@ func results(ctx context.Context, e env, args []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	next := "/api/dsr/requests/" + url.PathEscape(pos[0]) + "/results"
+	next := c.api("/api/dsr/requests/" + url.PathEscape(pos[0]) + "/results")
 	seen := map[string]bool{}
-	for next != "" {
-		if seen[next] {
-			return 0, fmt.Errorf("the API gave the same nextLink twice: %s", redactLink(next))
+	for next != nil {
+		if seen[next.String()] {
+			return 0, fmt.Errorf("the API gave the same nextLink twice: %s", redactURL(next))
 		}
-		seen[next] = true
+		seen[next.String()] = true
 		resp, err := c.do(ctx, http.MethodGet, next, nil)
 		if err != nil {
 			return 0, err
@@ -211,7 +201,12 @@ func results(ctx context.Context, e env, args []string) (int, error) {
 				return 0, err
 			}
 		}
-		next = page.NextLink
+		next = nil
+		if page.NextLink != "" {
+			if next, err = link(resp.url, page.NextLink); err != nil {
+				return 0, err
+			}
+		}
 	}
 	return exitOK, nil
 }
