@@ -186,3 +186,39 @@ func TestASummaryWithoutItsManifestIsWithdrawn(t *testing.T) {
 	}
 	sealedOK(t, l, "r1", 1)
 }
+
+// lateAfterSummary writes a record right after the summary's write, as a
+// step whose lock was lost would.
+type lateAfterSummary struct {
+	store.Store
+	once sync.Once
+}
+
+func (s *lateAfterSummary) Put(ctx context.Context, key string, body io.Reader, opts store.PutOptions) error {
+	err := s.Store.Put(ctx, key, body, opts)
+	if key == dsr.SummaryBlob("r1") {
+		s.once.Do(func() {
+			s.Store.Put(ctx, dsr.ResultBlob("r1", "late"), strings.NewReader(`{"outcome":"succeeded"}`), store.PutOptions{})
+		})
+	}
+	return err
+}
+
+// TestAReopenedStatusCarriesNoManifestHash: a status whose summary was
+// withdrawn at once is running, without the hash of a manifest that is
+// gone.
+func TestAReopenedStatusCarriesNoManifestHash(t *testing.T) {
+	l, _ := newFlaky(t)
+	ctx := context.Background()
+	l.Accept(ctx, accepted("r1"))
+	l.Record(ctx, "a", dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded})
+	l.store = &lateAfterSummary{Store: l.store}
+	st, err := l.Status(ctx, "r1")
+	if err != nil || st.State != dsr.StateRunning || st.ManifestSHA256 != "" {
+		t.Fatalf("reopened: %s %q %v", st.State, st.ManifestSHA256, err)
+	}
+	if st, _ := l.Status(ctx, "r1"); st.State != dsr.StateSucceeded {
+		t.Fatalf("again: %s", st.State)
+	}
+	sealedOK(t, l, "r1", 2)
+}

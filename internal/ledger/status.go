@@ -65,7 +65,7 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 			return nil, err
 		}
 		if !final { // a record landed meanwhile: still running
-			st.State, st.CompletedAt = dsr.StateRunning, nil
+			st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
 		}
 	}
 	return st, nil
