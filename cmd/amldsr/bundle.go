@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
@@ -142,6 +143,8 @@ func verify(ctx context.Context, e env, args []string) (int, error) {
 	from := pos[0]
 	if fi, serr := os.Stat(pos[0]); serr == nil && fi.IsDir() {
 		bundle = manifest.DirSource(pos[0])
+	} else if strings.ContainsAny(pos[0], `/\`) {
+		return 0, fmt.Errorf("%s is not a folder", pos[0])
 	} else if bundle, from, err = src.open(pos[0]); err != nil {
 		return 0, err
 	}
