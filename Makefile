@@ -14,13 +14,14 @@ all: build
 build:
 	$(GO) build -o $(BIN)/handler ./handler
 	$(GO) build -o $(BIN)/mlsim ./tools/mlsim
+	$(GO) build -o $(BIN)/amldsr ./cmd/amldsr
 
 run: build
 	./scripts/run-local.sh
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l handler internal tools test)" || (echo "gofmt needed:"; gofmt -l handler internal tools test; exit 1)
+	@test -z "$$(gofmt -l cmd handler internal tools test)" || (echo "gofmt needed:"; gofmt -l cmd handler internal tools test; exit 1)
 
 test: vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...

@@ -56,6 +56,10 @@ type Status struct {
 	Counts      Counts        `json:"counts"`
 	Output      Output        `json:"output"`
 	Errors      []StatusError `json:"errors"`
+	// ManifestSHA256 is the SHA-256 of the bytes of the request's
+	// manifest.json; only a terminal request's status (its summary.json)
+	// carries it.
+	ManifestSHA256 string `json:"manifestSha256,omitempty"`
 }
 
 // AcceptedRequest is the request document written once at submit.

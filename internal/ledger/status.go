@@ -65,7 +65,7 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 			return nil, err
 		}
 		if !final { // a record landed meanwhile: still running
-			st.State, st.CompletedAt = dsr.StateRunning, nil
+			st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
 		}
 	}
 	return st, nil
@@ -197,8 +197,9 @@ func opKeyOf(key string) string {
 	return strings.TrimSuffix(path.Base(key), ".json")
 }
 
-// Finalize writes summary.json for a terminal status and drops the
-// request from the active index. final is false when the summary was
+// Finalize writes manifest.json, then summary.json (with the manifest's
+// hash), then report.html for a terminal status (see evidence.go), and
+// drops the request from the active index. final is false when the summary was
 // withdrawn at once because it did not count every record.
 //
 // A summary is superseded, never wrong for long. Its counts.discovered is
@@ -217,8 +218,16 @@ func (l *Ledger) Finalize(ctx context.Context, st *dsr.Status) (final bool, err 
 	if err := l.terminal(ctx, st.RequestID); err != nil {
 		return false, err
 	}
+	if st.ManifestSHA256 == "" { // a derived status; a summary read back has its manifest (evidence.go)
+		if st.ManifestSHA256, err = l.seal(ctx, st.RequestID); err != nil {
+			return false, err
+		}
+	}
 	err = putJSON(ctx, l.store, dsr.SummaryBlob(st.RequestID), st, store.PutOptions{IfNotExists: true})
 	if err != nil && !errors.Is(err, store.ErrExists) {
+		return false, err
+	}
+	if err := l.writeReport(ctx, st.RequestID); err != nil {
 		return false, err
 	}
 	if err := l.store.Delete(ctx, dsr.ActiveBlob(st.RequestID)); err != nil {
@@ -235,8 +244,9 @@ func (l *Ledger) Finalize(ctx context.Context, st *dsr.Status) (final bool, err 
 // errReopened reports that checkSummary withdrew a stale summary.
 var errReopened = errors.New("ledger: summary withdrawn")
 
-// checkSummary withdraws id's summary when it does not count every record:
-// it puts the request back in the index, then deletes the summary. It
+// checkSummary withdraws id's summary when it does not count every record
+// or its manifest is not the one it names: it puts the request back in the
+// index, then deletes the manifest, the report and the summary. It
 // returns nil when there is no summary or it stands, errReopened when it
 // was withdrawn (Record treats that as success).
 func (l *Ledger) checkSummary(ctx context.Context, id string) error {
@@ -247,13 +257,18 @@ func (l *Ledger) checkSummary(ctx context.Context, id string) error {
 		return err
 	}
 	recorded, err := l.recordKeys(ctx, id)
-	if err != nil || len(recorded) == sum.Counts.Discovered {
+	if err != nil {
 		return err
+	}
+	if len(recorded) == sum.Counts.Discovered {
+		if ok, err := l.sealed(ctx, &sum); ok || err != nil {
+			return err
+		}
 	}
 	if err := l.index(ctx, id); err != nil {
 		return err
 	}
-	if err := l.store.Delete(ctx, dsr.SummaryBlob(id)); err != nil {
+	if err := l.unseal(ctx, id); err != nil {
 		return err
 	}
 	return errReopened

@@ -1,13 +1,18 @@
 package scenario
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"amldsr/internal/manifest"
+	"amldsr/internal/store"
 	"amldsr/test/procs"
 )
 
@@ -179,6 +184,50 @@ func checkSummary(t *testing.T, e Env, id, state string) {
 	if _, ok := blobs["request.json"]; !ok {
 		t.Errorf("%s: no request.json", id)
 	}
+	checkManifest(t, id, blobs)
+}
+
+// checkManifest: a finished request's bundle verifies against its
+// manifest, which lists every record.
+func checkManifest(t *testing.T, id string, blobs map[string][]byte) {
+	r, err := manifest.Verify(context.Background(), mapSource(blobs))
+	if err != nil {
+		t.Errorf("%s: reading the bundle: %v", id, err)
+		return
+	}
+	if !r.OK() {
+		t.Errorf("%s: the bundle does not verify: problems %q, missing %v, extra %v, changed %v", id, r.Problems, head(r.Missing), head(r.Extra), r.Changed)
+		return
+	}
+	records := 0
+	for name := range blobs {
+		if strings.HasPrefix(name, "results/") {
+			records++
+		}
+	}
+	if r.Checked != len(blobs)-3 || records == 0 { // less manifest, summary and report
+		t.Errorf("%s: the manifest checked %d of %d blobs (%d records)", id, r.Checked, len(blobs), records)
+	}
+}
+
+// mapSource is a bundle read into memory.
+type mapSource map[string][]byte
+
+func (m mapSource) Walk(_ context.Context, fn func(string, int64) error) error {
+	for name, b := range m {
+		if err := fn(name, int64(len(b))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m mapSource) Open(_ context.Context, name string) (io.ReadCloser, error) {
+	b, ok := m[name]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
 // checkProjectWithoutSubject exports one project with no subject: the

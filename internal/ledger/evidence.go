@@ -1,0 +1,130 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"amldsr/internal/dsr"
+	"amldsr/internal/manifest"
+	"amldsr/internal/report"
+	"amldsr/internal/store"
+)
+
+// The evidence of a terminal request: manifest.json, written before
+// summary.json (which carries its hash), and report.html, written after.
+//
+// A manifest is only trusted together with the summary that names its
+// hash. A reopened request loses all three (checkSummary). A manifest
+// without a summary (a crash in between) is rebuilt at the next finalize
+// and kept when it still matches, replaced when it does not. A summary
+// whose manifest is gone or has other bytes (a finalizer that raced a
+// reopen) is withdrawn like a summary that misses a record.
+
+// seal writes id's manifest, or keeps the one there when a fresh build
+// lists the same files, and returns the SHA-256 of the blob's bytes.
+func (l *Ledger) seal(ctx context.Context, id string) (string, error) {
+	m, err := manifest.Build(ctx, l.store, id)
+	if err != nil {
+		return "", err
+	}
+	b := m.Encode()
+	opts := store.PutOptions{IfNotExists: true, ContentType: "application/json"}
+	err = l.store.Put(ctx, manifest.Blob(id), bytes.NewReader(b), opts)
+	if !errors.Is(err, store.ErrExists) {
+		return manifest.Digest(b), err
+	}
+	old, err := store.ReadAll(ctx, l.store, manifest.Blob(id))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	if prev, perr := manifest.Parse(old); err == nil && perr == nil && prev.Same(m) {
+		return manifest.Digest(old), nil
+	}
+	opts.IfNotExists = false
+	return manifest.Digest(b), l.store.Put(ctx, manifest.Blob(id), bytes.NewReader(b), opts)
+}
+
+// sealed reports whether the manifest's bytes are those whose hash the
+// summary carries. A summary without a hash (written before manifests
+// existed) stands.
+func (l *Ledger) sealed(ctx context.Context, sum *dsr.Status) (bool, error) {
+	if sum.ManifestSHA256 == "" {
+		return true, nil
+	}
+	b, err := store.ReadAll(ctx, l.store, manifest.Blob(sum.RequestID))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && manifest.Digest(b) == sum.ManifestSHA256, err
+}
+
+// unseal deletes the evidence of a reopened request, manifest first: a
+// summary left without its manifest is withdrawn when next checked.
+func (l *Ledger) unseal(ctx context.Context, id string) error {
+	for _, key := range []string{manifest.Blob(id), manifest.ReportBlob(id), dsr.SummaryBlob(id)} {
+		if err := l.store.Delete(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dueDays is the deadline the report shows when the summary has no dueAt.
+const dueDays = 30
+
+// writeReport renders report.html from the standing summary, the request,
+// its records and its manifest. A summary withdrawn meanwhile leaves
+// nothing to report (the next finalize writes it).
+func (l *Ledger) writeReport(ctx context.Context, id string) error {
+	raw, err := store.ReadAll(ctx, l.store, dsr.SummaryBlob(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	in := report.Input{}
+	var due struct {
+		DueAt *time.Time `json:"dueAt"`
+	}
+	if err := json.Unmarshal(raw, &in.Status); err != nil {
+		return err
+	}
+	if json.Unmarshal(raw, &due) == nil && due.DueAt != nil {
+		in.DueAt = *due.DueAt
+	} else {
+		in.DueAt = in.Status.CreatedAt.AddDate(0, 0, dueDays)
+	}
+	ar, err := l.Request(ctx, id)
+	if err != nil {
+		return err
+	}
+	in.Request = *ar
+	mraw, err := store.ReadAll(ctx, l.store, manifest.Blob(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // reopened meanwhile
+	} else if err != nil {
+		return err
+	}
+	if in.Manifest, err = manifest.Parse(mraw); err != nil {
+		return err
+	}
+	err = store.Walk(ctx, l.store, dsr.ResultsPrefix(id), func(info store.Info) error {
+		rec, err := l.ReadRecord(ctx, id, opKeyOf(info.Key))
+		if err != nil {
+			return err
+		}
+		in.Records = append(in.Records, *rec)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := report.Render(&buf, in); err != nil {
+		return err
+	}
+	return l.store.Put(ctx, manifest.ReportBlob(id), &buf, store.PutOptions{ContentType: "text/html; charset=utf-8"})
+}

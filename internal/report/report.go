@@ -1,0 +1,115 @@
+// Package report renders requests/{id}/report.html, the page a privacy
+// officer reads: the request, its subject and targets, the dates (due date
+// included), counts by kind and outcome, every delete with its proof,
+// every failure with its reason, and the manifest's root. The page is
+// self-contained: inline CSS, no script, no external asset or link.
+package report
+
+import (
+	_ "embed"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"amldsr/internal/dsr"
+	"amldsr/internal/manifest"
+)
+
+// Input is what the report shows.
+type Input struct {
+	Request  dsr.AcceptedRequest
+	Status   dsr.Status // the summary
+	DueAt    time.Time
+	Records  []dsr.Record
+	Manifest *manifest.Manifest
+}
+
+//go:embed report.html.tmpl
+var source string
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 MST")
+	},
+	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+}).Parse(source))
+
+// KindCount is the outcomes of one kind of operation.
+type KindCount struct {
+	Operation dsr.Step
+	Kind      string
+	Outcomes  map[dsr.Outcome]int
+	Total     int
+}
+
+// Delete is one delete and its proof.
+type Delete struct {
+	dsr.Record
+	Proof string
+}
+
+type view struct {
+	Input
+	Outcomes []dsr.Outcome
+	Kinds    []KindCount
+	Deletes  []Delete
+	Failures []dsr.Record
+	Files    int
+	Root     string
+}
+
+// outcomes are the columns of the counts table.
+var outcomes = []dsr.Outcome{dsr.Succeeded, dsr.Absent, dsr.Planned, dsr.Skipped, dsr.Failed}
+
+// Render writes the report of in to w.
+func Render(w io.Writer, in Input) error {
+	v := view{Input: in, Outcomes: outcomes}
+	if in.Manifest != nil {
+		v.Files, v.Root = len(in.Manifest.Files), in.Manifest.Root
+	}
+	recs := slices.Clone(in.Records)
+	slices.SortStableFunc(recs, func(a, b dsr.Record) int { return strings.Compare(a.Resource, b.Resource) })
+	byKind := map[[2]string]*KindCount{}
+	for _, r := range recs {
+		k := [2]string{string(r.Operation), r.Kind}
+		kc := byKind[k]
+		if kc == nil {
+			kc = &KindCount{Operation: r.Operation, Kind: r.Kind, Outcomes: map[dsr.Outcome]int{}}
+			byKind[k] = kc
+		}
+		kc.Outcomes[r.Outcome]++
+		kc.Total++
+		if r.Operation == dsr.StepDelete && r.Outcome != dsr.Failed && r.Outcome != dsr.Skipped {
+			v.Deletes = append(v.Deletes, Delete{Record: r, Proof: proof(r)})
+		}
+		if r.Outcome == dsr.Failed {
+			v.Failures = append(v.Failures, r)
+		}
+	}
+	for _, kc := range byKind {
+		v.Kinds = append(v.Kinds, *kc)
+	}
+	slices.SortFunc(v.Kinds, func(a, b KindCount) int {
+		return strings.Compare(string(a.Operation)+"\x00"+a.Kind, string(b.Operation)+"\x00"+b.Kind)
+	})
+	return page.Execute(w, v)
+}
+
+// proof says what shows that a delete happened: a delete is recorded
+// succeeded only after a GET of the resource answered 404.
+func proof(r dsr.Record) string {
+	switch r.Outcome {
+	case dsr.Succeeded:
+		return "deleted; confirmed gone by a GET that answered 404"
+	case dsr.Absent:
+		return "already gone: the service answered 404"
+	case dsr.Planned:
+		return "dry run: planned, not deleted"
+	}
+	return string(r.Outcome)
+}
