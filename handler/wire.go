@@ -64,6 +64,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	l := ledger.New(st, cfg.Container)
+	l.SetDueDays(cfg.DueDays)
 	a := &app{log: log, ledger: l, receiver: receiver, embedded: embedded}
 	a.worker = worker.New(client, l, sender, log)
 	a.worker.AllowedScopes = cfg.AllowedScopes

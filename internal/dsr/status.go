@@ -56,6 +56,10 @@ type Status struct {
 	Counts      Counts        `json:"counts"`
 	Output      Output        `json:"output"`
 	Errors      []StatusError `json:"errors"`
+	// DueAt is createdAt plus DSR_DUE_DAYS; Overdue is true while the
+	// request is not terminal after DueAt (see SetDue).
+	DueAt   time.Time `json:"dueAt"`
+	Overdue bool      `json:"overdue"`
 }
 
 // AcceptedRequest is the request document written once at submit.
