@@ -71,7 +71,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	a.api = &api.Server{Ledger: l, Queue: sender, Log: log, PublicURL: cfg.PublicURL, AllowedScopes: cfg.AllowedScopes, RetryAfter: 5 * time.Second, PageSize: 100,
 		TrustCallerHeaders: cfg.Mode == config.Functions}
 	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, GiveUpAfter: cfg.GiveUpAfter, Log: log,
-		MaxSteps: cfg.MaxStepsPerRequest}
+		MaxSteps: cfg.MaxStepsPerRequest, DueDays: cfg.DueDays, RetentionDays: cfg.RetentionDays}
 	return a, nil
 }
 

@@ -34,12 +34,21 @@ type Sweeper struct {
 	// MaxSteps is the step cap of a request (DSR_MAX_STEPS_PER_REQUEST);
 	// zero: none. See ledger.Cap.
 	MaxSteps int
-	now      func() time.Time
+	// DueDays is DSR_DUE_DAYS (zero: dsr.DefaultDueDays); see overdue.go.
+	DueDays int
+	// RetentionDays is DSR_RETENTION_DAYS (zero: keep); see retention.go.
+	RetentionDays int
+	now           func() time.Time
 }
 
 // Report says what a sweep did.
 type Report struct {
 	DeadLettered, Finalized, Redriven, Active int
+	// Overdue counts the active requests past their deadline (overdue.go).
+	Overdue int
+	// Purged counts the requests whose exported data this sweep removed
+	// (retention.go).
+	Purged int
 }
 
 // Sweep runs once. With redriveAll, every pending marker is sent again at
@@ -73,6 +82,7 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 		rep.Redriven += redriven
 		errs = append(errs, err)
 	}
+	errs = append(errs, s.overdue(ctx, &rep))
 	return rep, errors.Join(errs...)
 }
 
