@@ -217,6 +217,9 @@ func (l *Ledger) Finalize(ctx context.Context, st *dsr.Status) (final bool, err 
 	if !st.State.Terminal() {
 		return false, errors.New("ledger: finalize of a request that is not terminal")
 	}
+	if err := l.indexCompletion(ctx, st); err != nil {
+		return false, err
+	}
 	err = putJSON(ctx, l.store, dsr.SummaryBlob(st.RequestID), st, store.PutOptions{IfNotExists: true})
 	if err != nil && !errors.Is(err, store.ErrExists) {
 		return false, err

@@ -83,6 +83,7 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 		errs = append(errs, err)
 	}
 	errs = append(errs, s.overdue(ctx, &rep))
+	errs = append(errs, s.retention(ctx, &rep))
 	return rep, errors.Join(errs...)
 }
 
