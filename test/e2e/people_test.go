@@ -24,7 +24,7 @@ func TestPrecisionAndRecall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts processes")
 	}
-	sim := procs.StartSim(t, "-scenario", "people")
+	sim := procs.StartSim(t, "-scenario", "people", "-lro-polls", "0")
 	h := procs.StartLocal(t, sim, "")
 	api := &procs.API{Base: h.URL}
 	bundle := scenario.DirBundle(h.DataDir, "dsr")
@@ -33,35 +33,52 @@ func TestPrecisionAndRecall(t *testing.T) {
 		{"bob", "bbbbbbbb-2222-3333-4444-555555555555", "bob@contoso.com", "Bob Example"},
 		{"carol", "cccccccc-2222-3333-4444-555555555555", "carol@contoso.com", "Carol Example"},
 	}
-	run := func(id, op, subject, extra string) {
+	subject := func(i int) string {
+		p := people[i]
+		return fmt.Sprintf(`{"objectId":%q,"userPrincipalName":%q,"displayName":%q}`, p.oid, p.upn, p.name)
+	}
+	submit := func(id, op string, i int, extra string) string {
 		t.Helper()
-		body := fmt.Sprintf(`{"requestId":%q,"operation":%q,"targets":[%q,%q],"subject":%s,"match":"subject"%s}`,
-			id, op, scenario.WorkspaceID, scenario.RegistryID, subject, extra)
-		st := api.Poll(t, api.Submit(t, body), 3*time.Minute)
+		return api.Submit(t, fmt.Sprintf(`{"requestId":%q,"operation":%q,"targets":[%q,%q],"subject":%s,"match":"subject"%s}`,
+			id, op, scenario.WorkspaceID, scenario.RegistryID, subject(i), extra))
+	}
+	wait := func(id, location string) {
+		t.Helper()
+		start := time.Now()
+		st := api.Poll(t, location, 3*time.Minute)
 		if st.State != "succeeded" || st.Counts.Failed != 0 {
 			t.Fatalf("%s: %+v", id, st)
 		}
+		t.Logf("%s: %d steps, done %v after polling began", id, st.Counts.Discovered, time.Since(start).Round(time.Millisecond))
 	}
 	var rows []measure
-	// Every export sees the same data set: all of them first.
-	for _, p := range people {
-		truth := sim.Truth(t, p.key)
+	// Every export sees the same data set: all of them first, at once.
+	var truths []procs.Truth
+	var locations []string
+	for i, p := range people {
+		truths = append(truths, sim.Truth(t, p.key))
+		locations = append(locations, submit(p.key+"-export", "export", i, ""))
+	}
+	for i, p := range people {
 		id := p.key + "-export"
-		run(id, "export", fmt.Sprintf(`{"objectId":%q,"userPrincipalName":%q,"displayName":%q}`, p.oid, p.upn, p.name), "")
+		wait(id, locations[i])
 		got := map[string]bool{}
 		for name := range bundle(t, "requests/"+id+"/export/") {
 			if !strings.Contains(name, "/content/") {
 				got["/"+strings.TrimSuffix(name, ".json")] = true
 			}
 		}
+		truth := truths[i]
 		rows = append(rows, measured(p.key, "export", got, append(slices.Clone(truth.Delete), truth.ExportOnly...), truth.Shared))
 	}
-	for _, p := range people {
+	// Deletes one after the other: each changes what the next person's
+	// containers hold, so each one's truth is read just before it.
+	for i, p := range people {
 		truth := sim.Truth(t, p.key)
 		before := present(sim.Resources(t))
 		since := len(sim.Log(t))
 		id := p.key + "-delete"
-		run(id, "delete", fmt.Sprintf(`{"objectId":%q,"userPrincipalName":%q,"displayName":%q}`, p.oid, p.upn, p.name), `,"allowDisplayName":true`)
+		wait(id, submit(id, "delete", i, `,"allowDisplayName":true`))
 		after := present(sim.Resources(t))
 		// Deleted: every DELETE the simulator answered with success, and
 		// anything that vanished (a cascade would count too).
