@@ -99,6 +99,11 @@ func TestPrecisionAndRecall(t *testing.T) {
 		}
 		rows = append(rows, measured(p.key, "delete", got, truth.Delete, nil))
 	}
+	for _, c := range sim.Log(t) {
+		if c.Method == http.MethodPut || c.Method == http.MethodPatch {
+			t.Errorf("the requests changed an item: %s %s", c.Method, c.Path)
+		}
+	}
 	t.Log("person  operation  TP  FP  FN  precision  recall")
 	for _, r := range rows {
 		t.Logf("%-7s %-10s %3d %3d %3d  %8.1f%%  %5.1f%%", r.person, r.op, r.tp, len(r.fp), len(r.fn), r.precision(), r.recall())
