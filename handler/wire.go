@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -14,8 +16,11 @@ import (
 
 	"amldsr/internal/api"
 	"amldsr/internal/azureapi"
+	"amldsr/internal/callback"
 	"amldsr/internal/config"
+	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
+	"amldsr/internal/orders"
 	"amldsr/internal/queue"
 	"amldsr/internal/queue/memory"
 	"amldsr/internal/queue/servicebus"
@@ -72,7 +77,39 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 		TrustCallerHeaders: cfg.Mode == config.Functions}
 	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, GiveUpAfter: cfg.GiveUpAfter, Log: log,
 		MaxSteps: cfg.MaxStepsPerRequest, DueDays: cfg.DueDays, RetentionDays: cfg.RetentionDays}
+	wireStanding(cfg, a, st, sender)
 	return a, nil
+}
+
+// wireStanding wires callbacks (into the ledger's finalization, the
+// worker, the API's validation and the sweep) and standing orders (into
+// the sweep).
+func wireStanding(cfg config.Config, a *app, st store.Store, sender queue.Sender) {
+	cb := &callback.Deliverer{Store: st, Ledger: a.ledger, Queue: sender, Hosts: cfg.CallbackHosts,
+		Secret: []byte(cfg.CallbackSecret), Log: a.log, GiveUpAfter: cfg.GiveUpAfter}
+	a.ledger.OnTerminal = cb.Start
+	a.worker.Callbacks = cb
+	a.api.Callbacks = dsr.CallbackPolicy{Hosts: cfg.CallbackHosts, HasSecret: cfg.CallbackSecret != ""}
+	a.sweeper.Callbacks = cb
+	a.sweeper.Orders = &orders.Runner{Store: st, Book: a.worker.Book(), Log: a.log, Now: testClock(cfg.TestClockFile, a.log)}
+}
+
+// testClock is time.Now, shifted by the duration the file names when a
+// test sets DSR_TEST_CLOCK_FILE (read at every call; an absent or bad
+// file shifts nothing).
+func testClock(file string, log *slog.Logger) func() time.Time {
+	if file == "" {
+		return time.Now
+	}
+	log.Warn("DSR_TEST_CLOCK_FILE is set: standing orders run by a shifted clock (tests only)")
+	return func() time.Time {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return time.Now()
+		}
+		d, _ := time.ParseDuration(strings.TrimSpace(string(b)))
+		return time.Now().Add(d)
+	}
 }
 
 // credential: managed identity in Functions and worker mode;

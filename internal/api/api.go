@@ -7,7 +7,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +43,8 @@ type Server struct {
 	// the caller: set only in Functions mode, where the host (App Service
 	// authentication) sets them. Anywhere else a caller could forge them.
 	TrustCallerHeaders bool
+	// Callbacks is what DSR_CALLBACK_HOSTS and DSR_CALLBACK_SECRET allow.
+	Callbacks dsr.CallbackPolicy
 }
 
 // Handler returns the API's routes.
@@ -52,6 +53,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/dsr/requests", s.submit)
 	mux.HandleFunc("GET /api/dsr/requests/{id}", s.status)
 	mux.HandleFunc("GET /api/dsr/requests/{id}/results", s.results)
+	mux.HandleFunc("PUT /api/dsr/orders/{name}", s.putOrder)
+	mux.HandleFunc("GET /api/dsr/orders", s.listOrders)
+	mux.HandleFunc("GET /api/dsr/orders/{name}", s.getOrder)
+	mux.HandleFunc("DELETE /api/dsr/orders/{name}", s.deleteOrder)
 	return problems(mux)
 }
 
@@ -106,60 +111,33 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()})
 		return
 	}
+	if errs := req.CheckCallback(s.Callbacks); errs != nil {
+		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid request", Status: http.StatusBadRequest,
+			Detail: "the callback cannot be accepted", Errors: errs})
+		return
+	}
 	if field, target := s.outsideScopes(req.Targets); target != "" {
 		writeProblem(w, Problem{Type: ProblemForbidden, Title: "Target not allowed", Status: http.StatusForbidden,
 			Detail: "the target is outside DSR_ALLOWED_SCOPES", Errors: []dsr.FieldError{{Field: field, Message: "outside the allowed scopes"}}})
 		return
 	}
 	req = req.WithDefaults()
-	ar := dsr.AcceptedRequest{Request: req, AcceptedAt: time.Now().UTC(), By: s.callerOf(r)}
-	prev, created, err := s.Ledger.Accept(r.Context(), ar)
-	if err != nil {
-		s.unavailable(w, err)
-		return
-	}
-	if !created && !prev.Request.Same(req) {
+	started, err := worker.Submit(r.Context(), worker.Book{Ledger: s.Ledger, Queue: s.Queue}, req, s.callerOf(r), time.Now())
+	if errors.Is(err, worker.ErrConflict) {
 		writeProblem(w, Problem{Type: ProblemConflict, Title: "Request id in use", Status: http.StatusConflict,
 			Detail: "a different request with requestId " + req.RequestID + " exists"})
 		return
 	}
-	if created || s.neverStarted(r.Context(), req.RequestID) {
-		// A replay of a request whose first steps were never written (the
-		// submit failed half-way) starts them now: it is not a second
-		// fan-out. The steps are deterministic, so a race is harmless.
-		if err := s.fanOut(r.Context(), req); err != nil {
-			// request.json is written; the client's retry, or the sweep,
-			// starts the request.
-			s.unavailable(w, err)
-			return
-		}
+	if err != nil {
+		// request.json may be written; the client's retry, or the sweep,
+		// starts the request.
+		s.unavailable(w, err)
+		return
+	}
+	if started {
 		s.Log.Info("request accepted", "request_id", req.RequestID, "op", string(req.Operation), "targets", len(req.Targets), "dry_run", req.DryRun)
 	}
 	s.writeStatus(w, r, req.RequestID)
-}
-
-// neverStarted reports whether a request has neither a pending step nor a
-// result record.
-func (s *Server) neverStarted(ctx context.Context, id string) bool {
-	st, err := s.Ledger.Status(ctx, id)
-	return err == nil && st.Counts.Discovered == 0
-}
-
-// fanOut starts a request's first steps. When they cannot be sent, their
-// markers are taken back, so that the request reads as never started and
-// the client's replay starts it (or, failing that, the sweep does).
-func (s *Server) fanOut(ctx context.Context, req dsr.Request) error {
-	steps, err := worker.RootSteps(req)
-	if err != nil {
-		return err
-	}
-	err = worker.Book{Ledger: s.Ledger, Queue: s.Queue}.Start(ctx, time.Time{}, steps...)
-	if err != nil {
-		for _, st := range steps {
-			s.Ledger.Done(ctx, req.RequestID, st.Op)
-		}
-	}
-	return err
 }
 
 func isJSON(ct string) bool {

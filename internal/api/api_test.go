@@ -310,3 +310,48 @@ func TestCallerHeadersTrustedOnlyWhenTheHostSetsThem(t *testing.T) {
 		}
 	}
 }
+
+func TestSubmitCallbackPolicy(t *testing.T) {
+	body := func(u string) string {
+		return `{"operation":"export","targets":["` + rg + `"],"callback":"` + u + `"}`
+	}
+	for _, c := range []struct {
+		name   string
+		policy dsr.CallbackPolicy
+		url    string
+		status int
+		want   string
+	}{
+		{"host not listed", dsr.CallbackPolicy{Hosts: []string{"hooks.example.com"}, HasSecret: true}, "https://evil.example.net/h", 400, "DSR_CALLBACK_HOSTS"},
+		{"callbacks not configured", dsr.CallbackPolicy{}, "https://hooks.example.com/h", 400, "DSR_CALLBACK_HOSTS"},
+		{"no secret", dsr.CallbackPolicy{Hosts: []string{"hooks.example.com"}}, "https://hooks.example.com/h", 400, "DSR_CALLBACK_SECRET"},
+		{"not https", dsr.CallbackPolicy{Hosts: []string{"hooks.example.com"}, HasSecret: true}, "http://hooks.example.com/h", 400, "https"},
+		{"accepted", dsr.CallbackPolicy{Hosts: []string{"hooks.example.com"}, HasSecret: true}, "https://hooks.example.com/h?sig=abc", 202, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st, err := dir.Open(t.TempDir(), "dsr")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &api.Server{Ledger: ledger.New(st, "dsr"), Queue: memory.New(memory.Options{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				PageSize: 2, Callbacks: c.policy}
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+			resp, err := http.Post(srv.URL+"/api/dsr/requests", "application/json", strings.NewReader(body(c.url)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.status || !strings.Contains(string(b), c.want) {
+				t.Fatalf("%d %s; want %d naming %q", resp.StatusCode, b, c.status, c.want)
+			}
+			if c.status == 400 && !strings.Contains(string(b), `"field":"callback"`) {
+				t.Errorf("the problem names no callback field: %s", b)
+			}
+			if c.status == 202 && strings.Contains(string(b), "sig=") {
+				t.Errorf("the status shows the callback's query: %s", b)
+			}
+		})
+	}
+}

@@ -45,6 +45,14 @@ type Config struct {
 	Endpoints     catalog.Endpoints
 	TokenScope    string   // DSR_TOKEN_SCOPE
 	AllowedScopes []string // DSR_ALLOWED_SCOPES
+	// CallbackHosts (DSR_CALLBACK_HOSTS) are the host names a request's
+	// callback may name (empty: callbacks refused); CallbackSecret
+	// (DSR_CALLBACK_SECRET) signs what is posted. Never logged.
+	CallbackHosts  []string
+	CallbackSecret string
+	// TestClockFile (DSR_TEST_CLOCK_FILE) is for tests only: a file holding
+	// a Go duration added to the clock that standing orders run by.
+	TestClockFile string
 
 	// Beyond the contract: tuning, each with a default.
 	Concurrency      int           // DSR_CONCURRENCY: steps at a time in local and worker mode
@@ -102,6 +110,9 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		},
 		TokenScope:       p.str("DSR_TOKEN_SCOPE", "https://management.core.windows.net//.default"),
 		AllowedScopes:    p.list("DSR_ALLOWED_SCOPES"),
+		CallbackHosts:    p.list("DSR_CALLBACK_HOSTS"),
+		CallbackSecret:   getenv("DSR_CALLBACK_SECRET"),
+		TestClockFile:    getenv("DSR_TEST_CLOCK_FILE"),
 		Concurrency:      p.integer("DSR_CONCURRENCY", 8, 1, 256),
 		SweepInterval:    p.duration("DSR_SWEEP_INTERVAL", time.Minute),
 		SweepSchedule:    p.str("DSR_SWEEP_SCHEDULE", "0 */5 * * * *"),

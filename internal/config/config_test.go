@@ -109,3 +109,14 @@ func TestOutageSettings(t *testing.T) {
 		t.Fatalf("bad value: %v", err)
 	}
 }
+
+func TestCallbackSettings(t *testing.T) {
+	c, err := Load(env(nil), nil)
+	if err != nil || len(c.CallbackHosts) != 0 || c.CallbackSecret != "" {
+		t.Fatalf("defaults: %v %q %v", c.CallbackHosts, c.CallbackSecret, err)
+	}
+	c, err = Load(env(map[string]string{"DSR_CALLBACK_HOSTS": "prod-12.westeurope.logic.azure.com, hooks.example.com", "DSR_CALLBACK_SECRET": "k"}), nil)
+	if err != nil || len(c.CallbackHosts) != 2 || c.CallbackHosts[1] != "hooks.example.com" || c.CallbackSecret != "k" {
+		t.Fatalf("set: %q %q %v", c.CallbackHosts, c.CallbackSecret, err)
+	}
+}

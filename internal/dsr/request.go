@@ -63,6 +63,9 @@ type Request struct {
 	// AllowDisplayName lets a match "subject" delete remove items matched
 	// by subject.displayName alone (see Subject).
 	AllowDisplayName bool `json:"allowDisplayName,omitempty"`
+	// Callback is an https URL the final status document is POSTed to
+	// (see callback.go). request.json keeps it without its query.
+	Callback string `json:"callback,omitempty"`
 }
 
 // FieldError names one invalid field of a request body.
@@ -187,6 +190,7 @@ func (r *Request) Validate() error {
 	}
 	errs = append(errs, validateTargets(r.Targets)...)
 	errs = append(errs, validateSubject(r.Subject)...)
+	errs = append(errs, validateCallbackURL(r.Callback)...)
 	if len(errs) > 0 {
 		return errs
 	}

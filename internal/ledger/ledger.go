@@ -39,6 +39,11 @@ type Ledger struct {
 	mu       sync.Mutex
 	requests map[string]*dsr.AcceptedRequest // immutable once written
 	caps     capCache                        // the step cap's stops (cap.go)
+
+	// OnTerminal, when set, is called by Finalize before it writes the
+	// summary of a request that has a callback (package callback starts
+	// the delivery); an error fails that finalization, which is retried.
+	OnTerminal func(ctx context.Context, id string) error
 }
 
 // New returns a ledger on s; container is reported in status documents.

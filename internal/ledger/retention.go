@@ -77,16 +77,6 @@ func (l *Ledger) DropCompletion(ctx context.Context, c Completion) error {
 	return l.store.Delete(ctx, c.Key)
 }
 
-// Summary reads id's summary.json; store.ErrNotFound when the request is
-// not finished (or was reopened by a late record).
-func (l *Ledger) Summary(ctx context.Context, id string) (*dsr.Status, error) {
-	var st dsr.Status
-	if err := getJSON(ctx, l.store, dsr.SummaryBlob(id), &st); err != nil {
-		return nil, err
-	}
-	return &st, nil
-}
-
 // Purge removes id's exported documents and content (export/**) and keeps
 // everything else. Before it deletes anything it writes purged.json
 // (create-only) listing what it removes, so a purge cut short is finished

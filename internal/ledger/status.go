@@ -220,6 +220,9 @@ func (l *Ledger) Finalize(ctx context.Context, st *dsr.Status) (final bool, err 
 	if err := l.indexCompletion(ctx, st); err != nil {
 		return false, err
 	}
+	if err := l.terminal(ctx, st.RequestID); err != nil {
+		return false, err
+	}
 	err = putJSON(ctx, l.store, dsr.SummaryBlob(st.RequestID), st, store.PutOptions{IfNotExists: true})
 	if err != nil && !errors.Is(err, store.ErrExists) {
 		return false, err

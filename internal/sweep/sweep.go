@@ -34,6 +34,10 @@ type Sweeper struct {
 	// MaxSteps is the step cap of a request (DSR_MAX_STEPS_PER_REQUEST);
 	// zero: none. See ledger.Cap.
 	MaxSteps int
+	// Orders and Callbacks (nil: none) run standing orders and re-drive
+	// lost callbacks (orders.go).
+	Orders    Orders
+	Callbacks Callbacks
 	// DueDays is DSR_DUE_DAYS (zero: dsr.DefaultDueDays); see overdue.go.
 	DueDays int
 	// RetentionDays is DSR_RETENTION_DAYS (zero: keep); see retention.go.
@@ -65,6 +69,7 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 		rep.DeadLettered = n
 		errs = append(errs, err)
 	}
+	errs = append(errs, s.standing(ctx, redriveAll))
 	ids, err := s.Ledger.Active(ctx)
 	if err != nil {
 		return rep, err

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"amldsr/internal/azureapi"
+	"amldsr/internal/callback"
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
@@ -71,7 +72,15 @@ type Worker struct {
 	// AllowedScopes (DSR_ALLOWED_SCOPES) bound every step, as they bound
 	// submits; empty allows any.
 	AllowedScopes []string
-	now           func() time.Time
+	// Callbacks delivers callback messages (kind "callback"); nil: such
+	// messages are poison like any unknown kind.
+	Callbacks Handler
+	now       func() time.Time
+}
+
+// Handler handles one queue message.
+type Handler interface {
+	Handle(ctx context.Context, body []byte, deliveryCount int) error
 }
 
 // Book is the bookkeeping the worker starts and finishes operations with.
@@ -97,6 +106,9 @@ type run struct {
 // *PoisonError; a message that is not its operation's current one (stale
 // after a reschedule, or forged) does nothing.
 func (w *Worker) Handle(ctx context.Context, body []byte, deliveryCount int) error {
+	if w.Callbacks != nil && callback.IsCallback(body) {
+		return w.Callbacks.Handle(ctx, body, deliveryCount)
+	}
 	step, err := Decode(body)
 	if err != nil {
 		return err

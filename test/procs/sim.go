@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -106,4 +107,18 @@ func (s *Sim) Appeared(t testing.TB) []string {
 	var out []string
 	s.getJSON(t, "/_sim/appeared", &out)
 	return out
+}
+
+// Recreate puts back an item the simulator deleted (POST /_sim/recreate).
+func (s *Sim) Recreate(t testing.TB, path string) {
+	t.Helper()
+	resp, err := s.client.Post(s.URL+"/_sim/recreate?path="+url.QueryEscape(path), "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("recreate %s: %d %s", path, resp.StatusCode, b)
+	}
 }

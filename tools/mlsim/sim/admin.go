@@ -70,6 +70,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		resp = s.adminAppeared(r)
 	case "/_sim/truth":
 		resp = s.adminTruth(r)
+	case "/_sim/recreate":
+		resp = s.adminRecreate(r)
 	default:
 		resp = notFound(planeARM, "NotFound", "no administration endpoint at "+r.URL.Path)
 	}

@@ -143,10 +143,12 @@ type store struct {
 	items    map[string]*item
 	keys     []string // sorted; nil when stale
 	byOpaque map[string]string
+	// gone holds removed items by key, for Recreate.
+	gone map[string]*item
 }
 
 func newStore() *store {
-	return &store{items: make(map[string]*item), byOpaque: make(map[string]string)}
+	return &store{items: make(map[string]*item), byOpaque: make(map[string]string), gone: make(map[string]*item)}
 }
 
 // key is the store key of a catalog path: paths match case-insensitively.
@@ -183,6 +185,7 @@ func (st *store) remove(k string) bool {
 		return false
 	}
 	delete(st.items, k)
+	st.gone[k] = it
 	if it.kind == KindArtifact {
 		delete(st.byOpaque, it.art.opaque())
 	}
