@@ -75,11 +75,11 @@ func TestPrecisionAndRecall(t *testing.T) {
 	// containers hold, so each one's truth is read just before it.
 	for i, p := range people {
 		truth := sim.Truth(t, p.key)
-		before := present(sim.Resources(t))
+		before := present(sim.Documents(t))
 		since := len(sim.Log(t))
 		id := p.key + "-delete"
 		wait(id, submit(id, "delete", i, `,"allowDisplayName":true`))
-		after := present(sim.Resources(t))
+		after := present(sim.Documents(t))
 		// Deleted: every DELETE the simulator answered with success, and
 		// anything that vanished (a cascade would count too).
 		got := map[string]bool{}

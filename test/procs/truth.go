@@ -23,3 +23,10 @@ func (s *Sim) Truth(t testing.TB, person string) Truth {
 	s.getJSON(t, "/_sim/truth?person="+url.QueryEscape(person), &out)
 	return out
 }
+
+// Documents lists what the simulator holds now, without artifact content.
+func (s *Sim) Documents(t testing.TB) []Resource {
+	var out []Resource
+	s.getJSON(t, "/_sim/resources?content=false", &out)
+	return out
+}
