@@ -1,6 +1,7 @@
 package procs
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 )
@@ -28,5 +29,12 @@ func (s *Sim) Truth(t testing.TB, person string) Truth {
 func (s *Sim) Documents(t testing.TB) []Resource {
 	var out []Resource
 	s.getJSON(t, "/_sim/resources?content=false", &out)
+	return out
+}
+
+// LogSince returns the calls after sequence number seq.
+func (s *Sim) LogSince(t testing.TB, seq int64) []Call {
+	var out []Call
+	s.getJSON(t, fmt.Sprintf("/_sim/log?since=%d", seq), &out)
 	return out
 }
