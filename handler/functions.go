@@ -150,7 +150,8 @@ func (a *app) sweepInvocation(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rep, err := a.sweeper.Sweep(r.Context(), false)
-	msg := fmt.Sprintf("sweep: %d finalized, %d active, %d re-driven, %d dead letters", rep.Finalized, rep.Active, rep.Redriven, rep.DeadLettered)
+	msg := fmt.Sprintf("sweep: %d finalized, %d active, %d re-driven, %d dead letters, %d overdue, %d purged",
+		rep.Finalized, rep.Active, rep.Redriven, rep.DeadLettered, rep.Overdue, rep.Purged)
 	if err != nil {
 		a.log.Warn("sweep", "error", err)
 		funchost.Write(w, http.StatusInternalServerError, msg, err.Error())

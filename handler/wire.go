@@ -69,13 +69,14 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 		return nil, fmt.Errorf("queue: %w", err)
 	}
 	l := ledger.New(st, cfg.Container)
+	l.SetDueDays(cfg.DueDays)
 	a := &app{log: log, ledger: l, receiver: receiver, embedded: embedded}
 	a.worker = worker.New(client, l, sender, log)
 	a.worker.AllowedScopes = cfg.AllowedScopes
 	a.api = &api.Server{Ledger: l, Queue: sender, Log: log, PublicURL: cfg.PublicURL, AllowedScopes: cfg.AllowedScopes, RetryAfter: 5 * time.Second, PageSize: 100,
 		TrustCallerHeaders: cfg.Mode == config.Functions}
 	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, GiveUpAfter: cfg.GiveUpAfter, Log: log,
-		MaxSteps: cfg.MaxStepsPerRequest}
+		MaxSteps: cfg.MaxStepsPerRequest, DueDays: cfg.DueDays, RetentionDays: cfg.RetentionDays}
 	wireStanding(cfg, a, st, sender)
 	return a, nil
 }

@@ -77,6 +77,12 @@ type Config struct {
 	// it records it failed.
 	OutageHold  time.Duration
 	GiveUpAfter time.Duration
+	// DueDays (DSR_DUE_DAYS, 1 to 365) sets a request's deadline: dueAt
+	// is createdAt plus this many days. RetentionDays (DSR_RETENTION_DAYS,
+	// 0 to 3650; 0 keeps for ever) is how long after completion the sweep
+	// purges a request's exported documents and content.
+	DueDays       int
+	RetentionDays int
 }
 
 // Load reads the environment through getenv; args are the command-line
@@ -123,6 +129,8 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		GiveUpAfter:         p.duration("DSR_GIVE_UP_AFTER", 24*time.Hour),
 	}
 	c.MaxStepsPerRequest = p.integer("DSR_MAX_STEPS_PER_REQUEST", 1_000_000, 1, 1_000_000_000)
+	c.DueDays = p.integer("DSR_DUE_DAYS", 30, 1, 365)
+	c.RetentionDays = p.integer("DSR_RETENTION_DAYS", 0, 0, 3650)
 	switch {
 	case len(args) > 0 && args[0] == "worker":
 		c.Mode = Worker

@@ -60,6 +60,10 @@ type Status struct {
 	// manifest.json; only a terminal request's status (its summary.json)
 	// carries it.
 	ManifestSHA256 string `json:"manifestSha256,omitempty"`
+	// DueAt is createdAt plus DSR_DUE_DAYS; Overdue is true while the
+	// request is not terminal after DueAt (see SetDue).
+	DueAt   time.Time `json:"dueAt"`
+	Overdue bool      `json:"overdue"`
 }
 
 // AcceptedRequest is the request document written once at submit.

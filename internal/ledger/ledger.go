@@ -34,6 +34,7 @@ type Ledger struct {
 	store     store.Store
 	container string
 	now       func() time.Time
+	dueDays   int // DSR_DUE_DAYS (SetDueDays); zero: dsr.DefaultDueDays
 
 	mu       sync.Mutex
 	requests map[string]*dsr.AcceptedRequest // immutable once written

@@ -22,6 +22,7 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	}
 	var summary dsr.Status
 	if err := getJSON(ctx, l.store, dsr.SummaryBlob(id), &summary); err == nil {
+		summary.SetDue(l.dueDays, l.now())
 		return &summary, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -55,6 +56,7 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.SetDue(l.dueDays, l.now())
 	if st.State.Terminal() {
 		done := st.UpdatedAt
 		st.CompletedAt = &done
@@ -66,6 +68,7 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 		}
 		if !final { // a record landed meanwhile: still running
 			st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
+			st.SetDue(l.dueDays, l.now())
 		}
 	}
 	return st, nil
@@ -214,6 +217,9 @@ func opKeyOf(key string) string {
 func (l *Ledger) Finalize(ctx context.Context, st *dsr.Status) (final bool, err error) {
 	if !st.State.Terminal() {
 		return false, errors.New("ledger: finalize of a request that is not terminal")
+	}
+	if err := l.indexCompletion(ctx, st); err != nil {
+		return false, err
 	}
 	if err := l.terminal(ctx, st.RequestID); err != nil {
 		return false, err

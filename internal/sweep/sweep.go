@@ -38,12 +38,21 @@ type Sweeper struct {
 	// lost callbacks (orders.go).
 	Orders    Orders
 	Callbacks Callbacks
-	now       func() time.Time
+	// DueDays is DSR_DUE_DAYS (zero: dsr.DefaultDueDays); see overdue.go.
+	DueDays int
+	// RetentionDays is DSR_RETENTION_DAYS (zero: keep); see retention.go.
+	RetentionDays int
+	now           func() time.Time
 }
 
 // Report says what a sweep did.
 type Report struct {
 	DeadLettered, Finalized, Redriven, Active int
+	// Overdue counts the active requests past their deadline (overdue.go).
+	Overdue int
+	// Purged counts the requests whose exported data this sweep removed
+	// (retention.go).
+	Purged int
 }
 
 // Sweep runs once. With redriveAll, every pending marker is sent again at
@@ -78,6 +87,8 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 		rep.Redriven += redriven
 		errs = append(errs, err)
 	}
+	errs = append(errs, s.overdue(ctx, &rep))
+	errs = append(errs, s.retention(ctx, &rep))
 	return rep, errors.Join(errs...)
 }
 

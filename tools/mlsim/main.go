@@ -62,6 +62,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&c.opts.OffsetPaging, "offset-paging", false, "continuation tokens are offsets: deletes between pages make lists skip items")
 	fs.IntVar(&c.opts.Appear, "appear", 0, "how many items appear while deletes run (a sibling per delete of a model, project or job)")
 	fs.BoolVar(&c.opts.PlantSecrets, "plant-secrets", false, "put a distinct planted-secret-... credential in every document")
+	fs.StringVar(&c.opts.Scenario, "scenario", "", `adds to the data set: "people" (mixed ownership of alice, bob and carol; GET /_sim/truth)`)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -81,6 +82,8 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-appear must not be negative")
 	case *polls < 0:
 		return c, errors.New("-lro-polls must not be negative")
+	case c.opts.Scenario != "" && c.opts.Scenario != sim.ScenarioPeople:
+		return c, fmt.Errorf("-scenario %q: the only scenario is %q", c.opts.Scenario, sim.ScenarioPeople)
 	}
 	c.opts.LROPolls = *polls
 	if *polls == 0 {

@@ -68,6 +68,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		resp = s.adminFaults(r)
 	case "/_sim/appeared":
 		resp = s.adminAppeared(r)
+	case "/_sim/truth":
+		resp = s.adminTruth(r)
 	case "/_sim/recreate":
 		resp = s.adminRecreate(r)
 	default:

@@ -84,6 +84,9 @@ func (s *Server) seedAML(seed int64) {
 	// apart.
 	a.job("alice2-train-1", "alice2", "admin-env", "", false)
 	a.registry()
+	if s.opts.Scenario == ScenarioPeople {
+		a.people()
+	}
 }
 
 // when advances the clock by 5 to 95 minutes and returns it.

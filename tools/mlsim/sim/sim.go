@@ -102,6 +102,9 @@ type Options struct {
 	// PlantSecrets puts a distinct credential in every document of every
 	// kind (secrets.go), for tests that check none reaches an export.
 	PlantSecrets bool
+	// Scenario adds to the data set: "" nothing, ScenarioPeople the mixed
+	// ownership of seed_people.go (GET /_sim/truth says whose is what).
+	Scenario string
 }
 
 // withDefaults returns o with every zero or out-of-range field replaced by
