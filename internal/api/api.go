@@ -52,6 +52,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/dsr/requests", s.submit)
 	mux.HandleFunc("GET /api/dsr/requests/{id}", s.status)
 	mux.HandleFunc("GET /api/dsr/requests/{id}/results", s.results)
+	mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 	return problems(mux)
 }
 
