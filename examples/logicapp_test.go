@@ -28,8 +28,8 @@ var sample = map[string]any{
 		"targets":   []any{"/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-aml/providers/Microsoft.MachineLearningServices/workspaces/ws-shared"},
 		"subject":   map[string]any{"objectId": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "userPrincipalName": "alice@contoso.com"},
 	},
-	"workflow()":        map[string]any{"run": map[string]any{"name": "08584623546278915744216402585CU12"}},
-	"listCallbackUrl()": "https://prod-12.westeurope.logic.azure.com:443/workflows/0a1b/runs/08584623546278915744216402585CU12/actions/Submit/run?api-version=2016-06-01&sp=%2Fruns%2F08584623546278915744216402585CU12&sv=1.0&sig=abc",
+	"workflow()":              map[string]any{"run": map[string]any{"name": "08584623546278915744216402585CU12"}},
+	"listCallbackUrl()":       "https://prod-12.westeurope.logic.azure.com:443/workflows/0a1b/runs/08584623546278915744216402585CU12/actions/Submit/run?api-version=2016-06-01&sp=%2Fruns%2F08584623546278915744216402585CU12&sv=1.0&sig=abc",
 	"parameters('amldsrKey')": "k3y",
 }
 
