@@ -57,6 +57,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/dsr/orders", s.listOrders)
 	mux.HandleFunc("GET /api/dsr/orders/{name}", s.getOrder)
 	mux.HandleFunc("DELETE /api/dsr/orders/{name}", s.deleteOrder)
+	mux.HandleFunc("GET /api/openapi.json", s.serveOpenAPI)
 	return problems(mux)
 }
 
