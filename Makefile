@@ -7,7 +7,7 @@ TEST_TIMEOUT ?= 20m
 
 DIST      ?= dist
 
-.PHONY: all build run test test-short bench vet clean package deploy
+.PHONY: all build run test test-short bench vet tidy clean package deploy
 
 all: build
 
@@ -21,9 +21,14 @@ run: build
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd handler internal tools test)" || (echo "gofmt needed:"; gofmt -l cmd handler internal tools test; exit 1)
+	@test -z "$$(gofmt -l cmd handler infra examples internal tools test)" || (echo "gofmt needed:"; gofmt -l cmd handler infra examples internal tools test; exit 1)
 
-test: vet
+# go.mod lists every direct dependency as direct and nothing unused:
+# make test fails when `go mod tidy` would change go.mod or go.sum.
+tidy:
+	@$(GO) mod tidy -diff >/dev/null 2>&1 || (echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1)
+
+test: vet tidy
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 test-short:
