@@ -88,6 +88,16 @@ func credential(cfg config.Config) (azcore.TokenCredential, error) {
 	return azidentity.NewManagedIdentityCredential(opts)
 }
 
+// serviceBusCredential is the identity of the handler's own Service Bus
+// client: the trigger's (ServiceBusConnection__clientId) when it names
+// another user-assigned identity than AZURE_CLIENT_ID, else cred.
+func serviceBusCredential(cfg config.Config, cred azcore.TokenCredential) (azcore.TokenCredential, error) {
+	if cfg.Mode == config.Local || cfg.ServiceBusClientID == cfg.ClientID {
+		return cred, nil
+	}
+	return azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(cfg.ServiceBusClientID)})
+}
+
 // openStore: Blob Storage with managed identity (DSR_STORAGE_URL) or a
 // connection string; local files otherwise. The container is created when
 // missing only in local mode and with a connection string (emulators and
@@ -126,7 +136,10 @@ func openQueue(cfg config.Config, cred azcore.TokenCredential) (queue.Sender, qu
 	var client *azservicebus.Client
 	var err error
 	if cfg.ServiceBusNamespace != "" {
-		client, err = servicebus.NewClient(cfg.ServiceBusNamespace, cred)
+		var sbCred azcore.TokenCredential
+		if sbCred, err = serviceBusCredential(cfg, cred); err == nil {
+			client, err = servicebus.NewClient(cfg.ServiceBusNamespace, sbCred)
+		}
 	} else {
 		client, err = servicebus.NewClientFromConnectionString(cfg.ServiceBusConnectionString)
 	}
