@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -16,6 +15,7 @@ import (
 	"amldsr/internal/azureapi"
 	"amldsr/internal/config"
 	"amldsr/internal/ledger"
+	"amldsr/internal/logs"
 	"amldsr/internal/queue"
 	"amldsr/internal/queue/memory"
 	"amldsr/internal/queue/servicebus"
@@ -40,9 +40,7 @@ type app struct {
 }
 
 func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	if cfg.LogLevel <= slog.LevelDebug {
-		azlog.SetListener(func(ev azlog.Event, msg string) { log.Debug(msg, "azure_event", string(ev)) })
-	}
+	logs.ListenToAzure(log, cfg.LogLevel <= slog.LevelDebug)
 	cred, err := credential(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("credential: %w", err)
