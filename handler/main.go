@@ -15,8 +15,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"amldsr/internal/config"
+	"amldsr/internal/logs"
+	"amldsr/internal/metrics"
 )
 
 func main() {
@@ -28,6 +31,12 @@ func main() {
 	log := newLogger(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	meters, err := metrics.Setup(ctx)
+	if err != nil {
+		log.Error("metrics: the OpenTelemetry exporter could not be set up", "error", err)
+		os.Exit(1)
+	}
+	defer flushMetrics(meters, log)
 	app, err := wire(ctx, cfg, log)
 	if err != nil {
 		log.Error("start-up failed", "error", err)
@@ -35,16 +44,27 @@ func main() {
 	}
 	if err := serve(ctx, cfg, app); err != nil {
 		log.Error("stopped with an error", "error", err)
+		flushMetrics(meters, log)
 		os.Exit(1)
 	}
 	log.Info("stopped")
 }
 
+// newLogger: text on stderr for a person in local mode; JSON lines on
+// stdout in Functions and worker mode (the Functions host logs a custom
+// handler's stderr as errors), with the request id as operation_Id.
 func newLogger(cfg config.Config) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.Mode == config.Local {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+		return logs.New(os.Stderr, cfg.LogLevel, false)
 	}
-	// The Functions host logs a custom handler's stderr as errors.
-	return slog.New(slog.NewJSONHandler(os.Stdout, opts))
+	return logs.New(os.Stdout, cfg.LogLevel, true)
+}
+
+// flushMetrics exports what is left, within 5 seconds.
+func flushMetrics(p *metrics.Provider, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		log.Warn("metrics: the last export failed", "error", err)
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	azlog "github.com/Azure/azure-sdk-for-go/sdk/azcore/log"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -20,6 +19,7 @@ import (
 	"amldsr/internal/config"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
+	"amldsr/internal/logs"
 	"amldsr/internal/orders"
 	"amldsr/internal/queue"
 	"amldsr/internal/queue/memory"
@@ -45,9 +45,7 @@ type app struct {
 }
 
 func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	if cfg.LogLevel <= slog.LevelDebug {
-		azlog.SetListener(func(ev azlog.Event, msg string) { log.Debug(msg, "azure_event", string(ev)) })
-	}
+	logs.ListenToAzure(log, cfg.LogLevel <= slog.LevelDebug)
 	cred, err := credential(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("credential: %w", err)
@@ -126,6 +124,16 @@ func credential(cfg config.Config) (azcore.TokenCredential, error) {
 	return azidentity.NewManagedIdentityCredential(opts)
 }
 
+// serviceBusCredential is the identity of the handler's own Service Bus
+// client: the trigger's (ServiceBusConnection__clientId) when it names
+// another user-assigned identity than AZURE_CLIENT_ID, else cred.
+func serviceBusCredential(cfg config.Config, cred azcore.TokenCredential) (azcore.TokenCredential, error) {
+	if cfg.Mode == config.Local || cfg.ServiceBusClientID == cfg.ClientID {
+		return cred, nil
+	}
+	return azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ID: azidentity.ClientID(cfg.ServiceBusClientID)})
+}
+
 // openStore: Blob Storage with managed identity (DSR_STORAGE_URL) or a
 // connection string; local files otherwise. The container is created when
 // missing only in local mode and with a connection string (emulators and
@@ -164,7 +172,10 @@ func openQueue(cfg config.Config, cred azcore.TokenCredential) (queue.Sender, qu
 	var client *azservicebus.Client
 	var err error
 	if cfg.ServiceBusNamespace != "" {
-		client, err = servicebus.NewClient(cfg.ServiceBusNamespace, cred)
+		var sbCred azcore.TokenCredential
+		if sbCred, err = serviceBusCredential(cfg, cred); err == nil {
+			client, err = servicebus.NewClient(cfg.ServiceBusNamespace, sbCred)
+		}
 	} else {
 		client, err = servicebus.NewClientFromConnectionString(cfg.ServiceBusConnectionString)
 	}

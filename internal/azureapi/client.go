@@ -26,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"amldsr/internal/catalog"
+	"amldsr/internal/metrics"
 )
 
 // DefaultScope is the token scope of the seed's APIs.
@@ -105,8 +106,16 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 		return req.Next()
 	})
 	bearer := runtime.NewBearerTokenPolicy(cred, []string{o.Scope}, nil)
+	// Every 429 is counted, each try's: the retry policy sits above.
+	throttled := policyFunc(func(req *policy.Request) (*http.Response, error) {
+		resp, err := req.Next()
+		if err == nil && resp.StatusCode == http.StatusTooManyRequests {
+			metrics.Throttled(req.Raw().Context(), req.Raw().URL.Host)
+		}
+		return resp, err
+	})
 	pl := runtime.NewPipeline("amldsr", "v1", runtime.PipelineOptions{
-		PerRetry: []policy.Policy{allow, bearer},
+		PerRetry: []policy.Policy{allow, bearer, throttled},
 	}, &policy.ClientOptions{Retry: o.Retry, Transport: newTokenTransport(o.Transport, o.MaxDocument)})
 	return &Client{pl: pl, endpoints: o.Endpoints, pacer: o.Pacer, maxDoc: o.MaxDocument, maxCont: o.MaxContent,
 		content: contentClient(o.Transport, o.ContentAllowPrivate), contentPrivate: o.ContentAllowPrivate}, nil

@@ -30,11 +30,21 @@ type Config struct {
 	// FunctionsPort is FUNCTIONS_CUSTOMHANDLER_PORT.
 	FunctionsPort string
 	Listen        string // DSR_LISTEN
-	PublicURL     string // DSR_PUBLIC_URL
+	// PublicURL is DSR_PUBLIC_URL; in Functions mode, when unset,
+	// https://$WEBSITE_HOSTNAME (see deploy.go).
+	PublicURL string
 
 	ServiceBusNamespace        string // ServiceBusConnection__fullyQualifiedNamespace
 	ServiceBusConnectionString string // ServiceBusConnection
-	Queue                      string // DSR_QUEUE
+	// ServiceBusCredential and ServiceBusClientID are the trigger's
+	// identity settings, which the handler's own client honours too (see
+	// deploy.go).
+	ServiceBusCredential string // ServiceBusConnection__credential
+	ServiceBusClientID   string // ServiceBusConnection__clientId, else AZURE_CLIENT_ID
+	Queue                string // DSR_QUEUE
+	// HostStorage is the Functions host's own storage (AzureWebJobsStorage
+	// by identity); the handler does not use it, only checks it.
+	HostStorage string
 
 	StorageURL              string // DSR_STORAGE_URL
 	StorageConnectionString string // DSR_STORAGE_CONNECTION_STRING
@@ -139,6 +149,7 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 	case c.FunctionsPort != "":
 		c.Mode = Functions
 	}
+	c.loadDeployment(&p)
 	c.validate(&p)
 	return c, errors.Join(p.errs...)
 }

@@ -23,10 +23,12 @@ func TestDefaults(t *testing.T) {
 func TestModes(t *testing.T) {
 	sb := map[string]string{"ServiceBusConnection__fullyQualifiedNamespace": "ns.servicebus.windows.net", "DSR_STORAGE_URL": "https://a.blob.core.windows.net"}
 	sb["FUNCTIONS_CUSTOMHANDLER_PORT"] = "40123"
+	sb["WEBSITE_HOSTNAME"] = "app.azurewebsites.net"
 	if c, err := Load(env(sb), nil); err != nil || c.Mode != Functions {
 		t.Fatalf("functions: %v %v", c.Mode, err)
 	}
 	delete(sb, "FUNCTIONS_CUSTOMHANDLER_PORT")
+	delete(sb, "WEBSITE_HOSTNAME")
 	if c, err := Load(env(sb), []string{"worker"}); err != nil || c.Mode != Worker {
 		t.Fatalf("worker: %v %v", c.Mode, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"amldsr/internal/dsr"
+	"amldsr/internal/metrics"
 	"amldsr/internal/store"
 )
 
@@ -55,6 +56,7 @@ func (s *Sweeper) overdue(ctx context.Context, rep *Report) error {
 		rep.Overdue++
 		errs = append(errs, s.warnOverdue(ctx, id, due, now))
 	}
+	metrics.Overdue(ctx, rep.Overdue)
 	errs = append(errs, s.dropOverdueNotes(ctx, active))
 	return errors.Join(errs...)
 }

@@ -65,13 +65,25 @@ func (b Book) Continue(ctx context.Context, at time.Time, next Step) error {
 }
 
 // Resend sends an operation's current message again, as its marker holds
-// it (the sweep's re-drive of a message that was lost).
+// it (the sweep's re-drives of a lost or dead-lettered message, the
+// worker's outage re-drive). The body is the marker's, so the step stays
+// its operation's current message (Current compares the step, not the
+// transport's id); the AMQP message id is new (RedriveID), so that a queue
+// with duplicate detection on does not drop the re-drive as a copy of the
+// first send.
 func (b Book) Resend(ctx context.Context, requestID string, m ledger.Marker) error {
 	if err := b.Ledger.Pend(ctx, requestID, m); err != nil {
 		return err
 	}
-	return b.Queue.Send(ctx, queue.Message{ID: m.MessageID, Body: m.Body, ContentType: "application/json",
+	return b.Queue.Send(ctx, queue.Message{ID: RedriveID(m.MessageID, time.Now()), Body: m.Body, ContentType: "application/json",
 		Properties: m.Properties, ScheduledAt: m.NotBefore})
+}
+
+// RedriveID is the message id of a re-drive of the message id at time
+// at: "<id>.r<UTC time to the nanosecond>", distinct for every re-drive and
+// well under Service Bus's 128 characters.
+func RedriveID(id string, at time.Time) string {
+	return id + ".r" + at.UTC().Format("20060102T150405.000000000Z")
 }
 
 // Finish ends the operation of s: the operations it starts (children),

@@ -25,6 +25,7 @@ import (
 	"amldsr/internal/catalog"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
+	"amldsr/internal/metrics"
 	"amldsr/internal/queue"
 	"amldsr/internal/store"
 )
@@ -99,6 +100,9 @@ type run struct {
 	req      *dsr.AcceptedRequest
 	attempts int // tries of this step so far, this one included
 	started  time.Time
+	// outcome and upstream are how the step ended, for its log line and
+	// metrics: a record's outcome and upstream request id, or rescheduled.
+	outcome, upstream string
 }
 
 // Handle runs the step in body. deliveryCount is the queue's (1 on the
@@ -139,14 +143,40 @@ func (w *Worker) Handle(ctx context.Context, body []byte, deliveryCount int) err
 	}
 	ref, _ := catalog.NewRef(step.Res, step.Path) // validated by Decode
 	r := &run{Worker: w, step: step, ref: ref, req: req, attempts: step.Attempt + max(deliveryCount, 1), started: w.now().UTC()}
-	if why, stopped, err := w.Ledger.Capped(ctx, step.RequestID); err != nil || stopped {
-		if err != nil {
-			return err
-		}
-		return r.fail(ctx, 0, "", ledger.CapCode, why)
+	why, stopped, err := w.Ledger.Capped(ctx, step.RequestID)
+	if err != nil {
+		return err
 	}
-	w.Log.Debug("step", "request_id", step.RequestID, "op", step.Op, "kind", step.Kind, "phase", step.Phase, "resource_id", step.Path)
-	return r.dispatch(ctx)
+	if stopped {
+		err = r.fail(ctx, 0, "", ledger.CapCode, why)
+	} else {
+		w.Log.Debug("step", "request_id", step.RequestID, "op", step.Op, "kind", step.Kind, "phase", step.Phase, "resource_id", step.Path)
+		err = r.dispatch(ctx)
+	}
+	r.end(ctx, err)
+	return err
+}
+
+// end logs and counts a step that ran: by kind and outcome (the record's,
+// rescheduled, continued to its next phase, or error when the message is
+// left to the caller's retry), with its latency. The line is at info level
+// for failed, rescheduled and error, at debug for the rest.
+func (r *run) end(ctx context.Context, err error) {
+	outcome := r.outcome
+	switch {
+	case err != nil:
+		outcome = "error"
+	case outcome == "":
+		outcome = "continued"
+	}
+	d := r.now().Sub(r.started)
+	metrics.Step(ctx, r.step.Kind, outcome, d)
+	level := slog.LevelDebug
+	if outcome == string(dsr.Failed) || outcome == "rescheduled" || outcome == "error" {
+		level = slog.LevelInfo
+	}
+	r.Log.Log(ctx, level, "step ended", "requestId", r.step.RequestID, "step", r.step.Op, "kind", r.step.Kind, "phase", r.step.Phase,
+		"outcome", outcome, "upstreamRequestId", r.upstream, "resource_id", r.step.Path, "duration_ms", d.Milliseconds())
 }
 
 // stale handles a message that its operation's marker does not hold: it
@@ -234,6 +264,8 @@ func (r *run) reschedule(ctx context.Context, next Step, after time.Duration) er
 	if err := r.Book().Continue(ctx, r.now().Add(after), next); err != nil {
 		return err
 	}
+	r.outcome = "rescheduled"
+	metrics.Rescheduled(ctx, next.Kind)
 	r.Log.Info("rescheduled", "request_id", next.RequestID, "op", next.Op, "phase", next.Phase, "attempt", next.Attempt, "after", after.Round(time.Millisecond).String())
 	return nil
 }
@@ -248,6 +280,7 @@ func (r *run) record(ctx context.Context, rec dsr.Record, children ...Step) erro
 	if rec.Kind == "" && r.step.Kind != KindDiscover {
 		rec.Kind, rec.Resource = r.ref.Kind.Name, r.ref.Path
 	}
+	r.outcome, r.upstream = string(rec.Outcome), rec.UpstreamRequestID
 	return r.Book().Finish(ctx, *r.step, r.stamp(rec), children...)
 }
 

@@ -30,6 +30,9 @@ func TestFunctionsModeContract(t *testing.T) {
 	port := procs.FreePort(t)
 	env := []string{fmt.Sprintf("FUNCTIONS_CUSTOMHANDLER_PORT=%d", port)}
 	for k, v := range parts.settings {
+		if k == "DSR_PUBLIC_URL" {
+			v = fmt.Sprintf("http://127.0.0.1:%d", port)
+		}
 		env = append(env, k+"="+v)
 	}
 	h := procs.Start(t, "handler", filepath.Join(procs.Binaries(t), "handler"), env)

@@ -261,6 +261,7 @@ func functionsParts(t *testing.T, azuriteOnDisk bool, extra map[string]string) (
 		"DSR_READS_PER_SECOND":          "1000",
 		"DSR_DELETES_PER_SECOND":        "1000",
 		"DSR_LOG_LEVEL":                 "info",
+		"DSR_PUBLIC_URL":                fakehost.OwnURL,
 	}
 	for _, kv := range sim.Env() {
 		k, v, _ := strings.Cut(kv, "=")

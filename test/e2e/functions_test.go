@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -37,6 +38,7 @@ func startAzureParts(t *testing.T, simFlags ...string) *azureParts {
 		"DSR_READS_PER_SECOND":          "1000",
 		"DSR_DELETES_PER_SECOND":        "1000",
 		"DSR_LOG_LEVEL":                 "info",
+		"DSR_PUBLIC_URL":                fakehost.OwnURL,
 	}
 	for _, kv := range p.sim.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -53,7 +55,10 @@ func startAzureParts(t *testing.T, simFlags ...string) *azureParts {
 // TestFunctionsEndToEnd runs the seed scenario through the test host:
 // HTTP forwarded with a function key, steps through the Service Bus
 // stand-in, results and status in Azurite, tokens from the simulator's
-// managed-identity endpoint.
+// managed-identity endpoint. The key is the submitting function's own key
+// (not a host key), as a Logic App is given: it must also open the
+// Location and every nextLink, followed exactly as returned, with no
+// header added.
 func TestFunctionsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts processes")
@@ -61,7 +66,9 @@ func TestFunctionsEndToEnd(t *testing.T) {
 	parts := startAzureParts(t)
 	host := fakehost.Start(t, procs.StageApp(t), fakehost.Options{Settings: parts.settings, ServiceBus: parts.bus.ConnectionString,
 		FunctionKey: functionKey, TimerEvery: 2 * time.Second})
-	for _, q := range []string{"", "?code=wrong"} {
+	submitter := host.FunctionFor(http.MethodPost, "/api/dsr/requests")
+	key := host.KeyOf(submitter)
+	for _, q := range []string{"", "?code=wrong", "?code=" + host.KeyOf("ProcessStep")} {
 		resp, err := http.Get(host.URL() + "/api/dsr/requests/x" + q)
 		if err != nil {
 			t.Fatal(err)
@@ -71,8 +78,23 @@ func TestFunctionsEndToEnd(t *testing.T) {
 			t.Fatalf("without the function key (%q): %d, want 401", q, resp.StatusCode)
 		}
 	}
-	fp := scenario.Run(t, scenario.Env{API: &procs.API{Base: host.URL(), Query: "code=" + functionKey}, Sim: parts.sim,
-		Bundle: parts.bundle, Timeout: 5 * time.Minute}, "fn")
+	api := &procs.API{Base: host.URL(), Query: "code=" + key}
+	fp := scenario.Run(t, scenario.Env{API: api, Sim: parts.sim, Bundle: parts.bundle, Timeout: 5 * time.Minute}, "fn")
+	// scenario.Run polled each Location and read every results page
+	// through nextLink as returned; check what those links were.
+	resp, err := http.Get(host.URL() + "/api/dsr/requests/export-fn/results?code=" + key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct{ NextLink string }
+	json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if !strings.HasPrefix(page.NextLink, host.URL()+"/api/dsr/requests/export-fn/results?") || !strings.Contains(page.NextLink, "code="+key) {
+		t.Errorf("nextLink %q is not an absolute link on DSR_PUBLIC_URL carrying the function's key", page.NextLink)
+	}
+	if submitter != "Api" {
+		t.Errorf("POST /api/dsr/requests is served by %q, want the one HTTP function Api", submitter)
+	}
 	t.Logf("through the test host: export %v (%v), delete %v (%v); %d invocations, %d completed, %d abandoned",
 		fp.Durations["export"].Round(time.Millisecond), fp.Counts["export"], fp.Durations["delete"].Round(time.Millisecond), fp.Counts["delete"],
 		host.Invocations.Load(), host.Completed.Load(), host.Abandoned.Load())

@@ -26,7 +26,7 @@ func TestWorkerModeCompetingConsumers(t *testing.T) {
 	for i := range 2 {
 		env := []string{fmt.Sprintf("DSR_LISTEN=127.0.0.1:%d", procs.FreePort(t)), "DSR_LOG_LEVEL=debug", "DSR_CONCURRENCY=4", "DSR_SWEEP_INTERVAL=2s"}
 		for k, v := range parts.settings {
-			if k != "DSR_LOG_LEVEL" {
+			if k != "DSR_LOG_LEVEL" && k != "DSR_PUBLIC_URL" { // the test host's own URL; workers serve no API
 				env = append(env, k+"="+v)
 			}
 		}

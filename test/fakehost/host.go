@@ -17,6 +17,12 @@ import (
 	"amldsr/test/procs"
 )
 
+// OwnURL, as the value of an app setting, stands for the test host's own
+// base URL (http://127.0.0.1:PORT), which is known only once it listens:
+// the test host's front end is plain http, where Azure's is https at
+// WEBSITE_HOSTNAME, so a test sets DSR_PUBLIC_URL to OwnURL.
+const OwnURL = "fakehost:own-url"
+
 // HostVersion is what the test host reports in its headers.
 const HostVersion = "4.1037.0"
 
@@ -27,7 +33,9 @@ type Options struct {
 	Settings map[string]string
 	// ServiceBus is the connection string the Service Bus trigger uses.
 	ServiceBus string
-	// FunctionKey is the key HTTP calls must carry.
+	// FunctionKey is the host's "default" key, which opens every function
+	// (Azure lists it under App keys); empty: a random one. Each function
+	// also has a key of its own (Host.KeyOf), which opens only that one.
 	FunctionKey string
 	// TimerEvery fires timer triggers at this interval (0: never).
 	TimerEvery time.Duration
@@ -51,6 +59,7 @@ type Host struct {
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
 	invoke  *http.Client
+	keys    Keys
 
 	// Counters the tests read.
 	Completed, Abandoned, Timeouts, Invocations atomic.Int64
@@ -67,12 +76,14 @@ func Start(t testing.TB, root string, opts Options) *Host {
 	if opts.FunctionTimeout == 0 {
 		opts.FunctionTimeout = app.timeout()
 	}
-	h := &Host{t: t, app: app, opts: opts, ready: make(chan struct{})}
+	h := &Host{t: t, app: app, opts: opts, ready: make(chan struct{}), keys: newKeys(app, opts.FunctionKey)}
 	// The host's HTTP client gives an invocation functionTimeout (plus a
 	// minute in the real host; the test host uses the timeout itself).
 	h.invoke = &http.Client{Timeout: opts.FunctionTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	h.startHandler()
+	// The front end listens first: its address is part of the handler's
+	// environment. Calls wait until the handler is ready.
 	h.front = httptest.NewServer(http.HandlerFunc(h.serveHTTP))
+	h.startHandler()
 	// t.Context ends before any cleanup runs, so a handler stopped by its
 	// own cleanup is not restarted.
 	ctx, cancel := context.WithCancel(t.Context())
@@ -85,6 +96,21 @@ func Start(t testing.TB, root string, opts Options) *Host {
 
 // URL is the app's public address (http://127.0.0.1:PORT).
 func (h *Host) URL() string { return h.front.URL }
+
+// KeyOf returns the key of function fn (its "default" function key), which
+// opens that function and no other; empty for an unknown function.
+func (h *Host) KeyOf(fn string) string { return h.keys.Functions[fn] }
+
+// FunctionFor names the HTTP function that serves method and path (such
+// as "/api/dsr/requests"), as the host routes a call; empty when none does.
+func (h *Host) FunctionFor(method, path string) string {
+	r, err := http.NewRequest(method, path, nil)
+	if err != nil {
+		return ""
+	}
+	fn, _ := h.route(r)
+	return fn.Name
+}
 
 // Starts is how many times the handler has been started.
 func (h *Host) Starts() int { h.mu.Lock(); defer h.mu.Unlock(); return h.started }
@@ -115,6 +141,7 @@ func (h *Host) env(port int) []string {
 		"FUNCTIONS_CUSTOMHANDLER_WORKER_ID=" + newGUID(),
 		"FUNCTIONS_HTTPWORKER_ID=" + newGUID(),
 		"FUNCTIONS_APP_ROOT_PATH=" + h.app.Root,
+		"WEBSITE_HOSTNAME=" + strings.TrimPrefix(h.front.URL, "http://"),
 	}
 	keys := make([]string, 0, len(h.opts.Settings))
 	for k := range h.opts.Settings {
@@ -122,7 +149,11 @@ func (h *Host) env(port int) []string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		env = append(env, k+"="+h.opts.Settings[k])
+		v := h.opts.Settings[k]
+		if v == OwnURL {
+			v = h.front.URL
+		}
+		env = append(env, k+"="+v)
 	}
 	return env
 }

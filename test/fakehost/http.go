@@ -17,7 +17,7 @@ func (h *Host) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if fn.Trigger().AuthLevel != "anonymous" && !h.keyOK(r) {
+	if fn.Trigger().AuthLevel != "anonymous" && !h.keys.Allows(fn.Name, r) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -26,14 +26,6 @@ func (h *Host) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.forward(w, r)
-}
-
-func (h *Host) keyOK(r *http.Request) bool {
-	k := r.URL.Query().Get("code")
-	if k == "" {
-		k = r.Header.Get("x-functions-key")
-	}
-	return h.opts.FunctionKey != "" && k == h.opts.FunctionKey
 }
 
 // route matches the path (under routePrefix) against each HTTP function's

@@ -16,7 +16,11 @@ type ServiceBusOptions struct {
 	LockDuration     time.Duration
 	MaxDeliveryCount int
 	MaxMessageSize   int
-	Debug            bool // log frames and operations to the output
+	// DuplicateDetection, when set, is the queue's duplicate detection
+	// history window (requiresDuplicateDetection): a message whose id was
+	// sent within it is accepted and dropped.
+	DuplicateDetection time.Duration
+	Debug              bool // log frames and operations to the output
 }
 
 // ServiceBus is a running stand-in for Azure Service Bus
@@ -64,6 +68,9 @@ func (o ServiceBusOptions) env() []string {
 	}
 	if o.MaxMessageSize > 0 {
 		env = append(env, fmt.Sprintf("SB_MAX_MESSAGE_SIZE=%d", o.MaxMessageSize))
+	}
+	if o.DuplicateDetection > 0 {
+		env = append(env, fmt.Sprintf("SB_DUPLICATE_DETECTION_MS=%d", o.DuplicateDetection.Milliseconds()))
 	}
 	if o.Debug {
 		env = append(env, "SB_DEBUG=1")

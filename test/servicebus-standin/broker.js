@@ -68,6 +68,10 @@ class Broker {
     // enqueue adds a parsed message to q and returns its sequence number.
     // A future x-opt-scheduled-enqueue-time holds it until then.
     enqueue(q, m) {
+        if (this.duplicate(q, m)) {
+            this.log('duplicate dropped', q.name, m.id);
+            return q.seen.get(String(m.id)).seq;
+        }
         const e = {seq: ++this.seq, q, m, rest: codec.tail(m), failed: 0, enqueuedAt: new Date(), lock: null, state: 'active'};
         q.all.set(e.seq, e);
         const at = codec.annotation(m, 'x-opt-scheduled-enqueue-time');
@@ -79,6 +83,19 @@ class Broker {
         }
         this.log('enqueue', q.name, e.seq, m.id, e.state);
         return e.seq;
+    }
+
+    // duplicate reports whether duplicate detection drops m: its message id
+    // was sent to q within the window. Otherwise the id is remembered.
+    duplicate(q, m) {
+        const win = this.cfg.duplicateWindowMs;
+        if (!win || m.id === undefined || m.id === null) return false;
+        const id = String(m.id), now = Date.now();
+        if (!q.seen) q.seen = new Map();
+        const prev = q.seen.get(id);
+        if (prev && now - prev.at < win) return true;
+        q.seen.set(id, {at: now, seq: this.seq + 1});
+        return false;
     }
 
     activate(e) {

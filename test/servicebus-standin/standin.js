@@ -4,13 +4,16 @@
 //
 // Environment: SB_PORT (0 picks a free port), SB_LOCK_DURATION_MS (60000),
 // SB_MAX_DELIVERY_COUNT (10), SB_MAX_MESSAGE_SIZE (262144), SB_DEBUG (1 logs
-// frames and operations to stderr).
+// frames and operations to stderr), SB_DUPLICATE_DETECTION_MS (0: off; else
+// requiresDuplicateDetection with this history window: a message whose id was
+// sent within the window is accepted and dropped, as Service Bus does).
 const env = (name, def) => (process.env[name] === undefined || process.env[name] === '' ? def : Number(process.env[name]));
 const cfg = {
     port: env('SB_PORT', 0),
     lockMs: env('SB_LOCK_DURATION_MS', 60000),
     maxDeliveryCount: env('SB_MAX_DELIVERY_COUNT', 10),
     maxMessageSize: env('SB_MAX_MESSAGE_SIZE', 262144),
+    duplicateWindowMs: env('SB_DUPLICATE_DETECTION_MS', 0),
     debug: process.env.SB_DEBUG === '1',
 };
 if (cfg.debug && !process.env.DEBUG) process.env.DEBUG = 'rhea:frames'; // read when rhea loads

@@ -41,8 +41,7 @@ func TestMakePackage(t *testing.T) {
 		mode[f.Name] = f.Mode()
 	}
 	sort.Strings(names)
-	want := []string{"GetRequest/function.json", "GetResults/function.json", "ProcessStep/function.json", "Sweep/function.json",
-		"SubmitRequest/function.json", "handler", "host.json"}
+	want := []string{"Api/function.json", "ProcessStep/function.json", "Sweep/function.json", "handler", "host.json"}
 	sort.Strings(want)
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Fatalf("zip holds %v, want %v", names, want)
