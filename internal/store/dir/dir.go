@@ -25,7 +25,7 @@ import (
 
 // Store keeps blobs as files.
 type Store struct {
-	root, blobs, meta, tmp string
+	root, blobs, meta, tmp, locks string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -40,6 +40,7 @@ func Open(root, container string) (*Store, error) {
 		blobs: filepath.Join(root, container),
 		meta:  filepath.Join(root, ".meta", container),
 		tmp:   filepath.Join(root, ".tmp"),
+		locks: filepath.Join(root, ".locks", container),
 	}
 	for _, d := range []string{s.blobs, s.meta, s.tmp} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
