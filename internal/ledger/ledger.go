@@ -38,6 +38,7 @@ type Ledger struct {
 	mu       sync.Mutex
 	requests map[string]*dsr.AcceptedRequest // immutable once written
 	caps     capCache                        // the step cap's stops (cap.go)
+	reads    readCache                       // what status derivation read (reads.go)
 }
 
 // New returns a ledger on s; container is reported in status documents.
