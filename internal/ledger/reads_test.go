@@ -62,3 +62,30 @@ func TestStatusReadsOnlyNewRecords(t *testing.T) {
 		t.Fatalf("third status read %d records, want the new one", n)
 	}
 }
+
+// TestAResultsPageReadsItsRecordsOnly: one page of results lists one page
+// and reads the records on it, whatever the request's size.
+func TestAResultsPageReadsItsRecordsOnly(t *testing.T) {
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := storetest.NewCounting(st)
+	l := New(cs, "dsr")
+	ctx := context.Background()
+	for i := range 40 {
+		l.Record(ctx, fmt.Sprintf("op-%02d", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded})
+	}
+	_, next, err := l.Results(ctx, "r1", "", 7)
+	if err != nil || next == "" {
+		t.Fatalf("first page: %q %v", next, err)
+	}
+	cs.Reset()
+	recs, _, err := l.Results(ctx, "r1", next, 7)
+	if err != nil || len(recs) != 7 {
+		t.Fatalf("second page: %d %v", len(recs), err)
+	}
+	if g, n := cs.Calls("get", dsr.ResultsPrefix("r1")), cs.Listed(dsr.ResultsPrefix("r1")); g != 7 || n != 7 {
+		t.Fatalf("a page of 7 read %d records and listed %d items", g, n)
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"amldsr/internal/store"
 )
@@ -26,6 +28,10 @@ import (
 // Store keeps blobs as files.
 type Store struct {
 	root, blobs, meta, tmp, locks string
+
+	now     func() time.Time
+	lists   listCache    // sorted listings of flat directories (list.go)
+	scanned atomic.Int64 // directory entries List touched (for tests)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -41,6 +47,7 @@ func Open(root, container string) (*Store, error) {
 		meta:  filepath.Join(root, ".meta", container),
 		tmp:   filepath.Join(root, ".tmp"),
 		locks: filepath.Join(root, ".locks", container),
+		now:   time.Now,
 	}
 	for _, d := range []string{s.blobs, s.meta, s.tmp} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -68,7 +75,9 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader, opts store.
 	}
 	defer os.Remove(tmp)
 	dst := s.path(s.blobs, key)
-	if err := placeFile(tmp, dst, opts.IfNotExists); err != nil {
+	err = placeFile(tmp, dst, opts.IfNotExists)
+	s.dropList(filepath.Dir(dst))
+	if err != nil {
 		return err
 	}
 	return s.putMeta(key, opts.Metadata)
@@ -176,6 +185,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("dir store: %w", err)
 	}
 	os.Remove(s.path(s.meta, key))
+	s.dropList(filepath.Dir(s.path(s.blobs, key)))
 	pruneEmpty(s.blobs, filepath.Dir(s.path(s.blobs, key)))
 	pruneEmpty(s.meta, filepath.Dir(s.path(s.meta, key)))
 	return nil
@@ -193,7 +203,8 @@ func pruneEmpty(top, dir string) {
 }
 
 // List returns one page of keys under prefix; the marker is the last key
-// of the previous page.
+// of the previous page. A page of a quiet flat directory costs its size
+// (list.go).
 func (s *Store) List(ctx context.Context, prefix, marker string, max int) (store.Page, error) {
 	if max <= 0 {
 		max = 5000
@@ -202,12 +213,16 @@ func (s *Store) List(ctx context.Context, prefix, marker string, max int) (store
 	if err != nil {
 		return store.Page{}, err
 	}
-	start := sort.SearchStrings(keys, marker)
+	start := sort.SearchStrings(keys, maxString(prefix, marker))
 	if start < len(keys) && keys[start] == marker {
 		start++
 	}
 	var page store.Page
 	for _, k := range keys[start:] {
+		if !strings.HasPrefix(k, prefix) {
+			break
+		}
+		s.scanned.Add(1)
 		if len(page.Items) == max {
 			page.Next = page.Items[len(page.Items)-1].Key
 			break
@@ -221,13 +236,28 @@ func (s *Store) List(ctx context.Context, prefix, marker string, max int) (store
 	return page, ctx.Err()
 }
 
-// keys walks the smallest directory that holds every key with prefix.
+func maxString(a, b string) string {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// keys returns, sorted, the keys in the smallest directory that holds
+// every key with prefix (some of them may lack the prefix): from the
+// cache when that directory is flat and quiet, else by walking it.
 func (s *Store) keys(prefix string) ([]string, error) {
 	dir := s.blobs
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		dir = s.path(s.blobs, prefix[:i])
 	}
+	if keys, ok := s.cachedKeys(dir); ok {
+		return keys, nil
+	}
+	dirInfo, statErr := os.Stat(dir)
+	listedAt := s.now()
 	var keys []string
+	flat := true
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -235,21 +265,24 @@ func (s *Store) keys(prefix string) ([]string, error) {
 			}
 			return err
 		}
+		s.scanned.Add(1)
 		if d.IsDir() {
+			flat = flat && p == dir
 			return nil
 		}
 		rel, err := filepath.Rel(s.blobs, p)
 		if err != nil {
 			return err
 		}
-		if k := filepath.ToSlash(rel); strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
-		}
+		keys = append(keys, filepath.ToSlash(rel))
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dir store: %w", err)
 	}
 	sort.Strings(keys)
+	if statErr == nil && flat && dir != s.blobs {
+		s.keepList(dir, dirInfo.ModTime(), listedAt, keys)
+	}
 	return keys, nil
 }
