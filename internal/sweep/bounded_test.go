@@ -143,6 +143,23 @@ func TestTheBudgetStopsASweepAndTheNextResumes(t *testing.T) {
 	}
 }
 
+// TestARedriveAllSweepHasNoBudget: local mode's start re-sends every
+// pending step at once; a budget would leave the rest for
+// DSR_REDRIVE_AFTER.
+func TestARedriveAllSweepHasNoBudget(t *testing.T) {
+	clock := newClock()
+	q := &sender{clock: clock, cost: time.Minute}
+	s := newBounded(t, t.TempDir(), clock, q)
+	s.Budget = 90 * time.Second
+	for _, id := range []string{"r-a", "r-b", "r-c"} {
+		pendingRequest(t, s.Ledger, id, "op-"+id, time.Now())
+	}
+	rep, err := s.Sweep(context.Background(), true)
+	if err != nil || rep.OutOfTime || rep.Redriven != 3 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}
+
 // TestOneSweeperAtATime: two instances (two stores on one data dir);
 // while the first sweeps, the second finds the lease held and returns at
 // once without touching anything; once the first is done, it can sweep.

@@ -99,8 +99,8 @@ func (s *Sweeper) phases() []phase {
 
 // Sweep runs once, within its budget, unless another sweep holds the
 // lease (then it returns at once with Skipped). With redriveAll, every
-// pending marker is sent again at once: local mode does this at start,
-// when the embedded queue is known to be empty.
+// pending marker is sent again at once, whatever the budget: local mode
+// does this at start, when the embedded queue is known to be empty.
 func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 	if s.now == nil {
 		s.now = time.Now
@@ -119,6 +119,11 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 		budget = DefaultBudget
 	}
 	r := &run{redriveAll: redriveAll, until: s.now().Add(budget)}
+	if redriveAll {
+		// Local mode's start: the embedded queue is empty, and what this
+		// sweep leaves would wait DSR_REDRIVE_AFTER; no budget.
+		r.until = time.Time{}
+	}
 	var errs []error
 	for _, ph := range s.phases() {
 		if s.over(r) {
@@ -131,7 +136,7 @@ func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 
 // over reports (and notes) that the run's budget is spent.
 func (s *Sweeper) over(r *run) bool {
-	if !s.now().Before(r.until) {
+	if !r.until.IsZero() && !s.now().Before(r.until) {
 		r.rep.OutOfTime = true
 	}
 	return r.rep.OutOfTime
