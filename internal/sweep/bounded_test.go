@@ -49,8 +49,8 @@ type sender struct {
 	cost    time.Duration
 	gate    chan struct{}
 	arrived chan struct{}
-	mu    sync.Mutex
-	sent  []string
+	mu      sync.Mutex
+	sent    []string
 }
 
 func (s *sender) Send(ctx context.Context, msgs ...queue.Message) error {
