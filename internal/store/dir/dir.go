@@ -4,8 +4,12 @@
 //
 // Writes go to a temporary file under DSR_DATA_DIR/.tmp, are synced, and
 // are then renamed (or, create-only, hard-linked) into place, so no
-// half-written file is ever visible. Metadata lives in a sidecar tree,
-// DSR_DATA_DIR/.meta/<container>/, outside the layout.
+// half-written file is ever visible; the directory is synced before Put
+// returns (group commit with concurrent writers), so a blob that was
+// acknowledged survives a crash. Metadata lives in an extended
+// attribute of the file, written with it (xattr_linux.go), or, where the
+// file system has none, in a sidecar tree, DSR_DATA_DIR/.meta/<container>/,
+// outside the layout.
 package dir
 
 import (
@@ -28,9 +32,13 @@ import (
 // Store keeps blobs as files.
 type Store struct {
 	root, blobs, meta, tmp, locks string
+	// xattr: metadata lives in an extended attribute of each file
+	// (xattr_linux.go); without it, in the sidecar tree.
+	xattr bool
 
 	now     func() time.Time
 	lists   listCache    // sorted listings of flat directories (list.go)
+	syncs   dirSyncer    // group commit of directory syncs (dirsync.go)
 	scanned atomic.Int64 // directory entries List touched (for tests)
 }
 
@@ -54,6 +62,7 @@ func Open(root, container string) (*Store, error) {
 			return nil, fmt.Errorf("dir store: %w", err)
 		}
 	}
+	s.xattr = probeXattr(s.tmp)
 	return s, nil
 }
 
@@ -69,27 +78,31 @@ func (s *Store) Put(ctx context.Context, key string, body io.Reader, opts store.
 	if err := store.ValidKey(key); err != nil {
 		return err
 	}
-	tmp, err := s.writeTemp(ctx, body)
+	tmp, err := s.writeTemp(ctx, body, s.xattr, opts.Metadata)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
 	dst := s.path(s.blobs, key)
-	err = placeFile(tmp, dst, opts.IfNotExists)
+	err = s.placeFile(s.blobs, tmp, dst, opts.IfNotExists)
+	if err != nil || opts.IfNotExists {
+		os.Remove(tmp) // a rename that succeeded left nothing to remove
+	}
 	s.dropList(filepath.Dir(dst))
-	if err != nil {
+	if err != nil || s.xattr {
 		return err
 	}
 	return s.putMeta(key, opts.Metadata)
 }
 
-// placeFile moves tmp to dst: a hard link when dst must not exist yet
-// (link fails if it does), a rename otherwise. It retries once when a
-// concurrent Delete removed the parent directory in between.
-func placeFile(tmp, dst string, createOnly bool) error {
+// placeFile moves tmp to dst (under top): a hard link when dst must not
+// exist yet (link fails if it does), a rename otherwise, then syncs dst's
+// directory (shared with concurrent writers: dirsync.go), so a Put that
+// returned is on disk. It retries when a concurrent Delete removed the
+// parent directory in between.
+func (s *Store) placeFile(top, tmp, dst string, createOnly bool) error {
 	for try := 0; ; try++ {
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("dir store: %w", err)
+		if err := s.syncs.mkdirs(top, filepath.Dir(dst)); err != nil {
+			return err
 		}
 		var err error
 		if createOnly {
@@ -99,7 +112,7 @@ func placeFile(tmp, dst string, createOnly bool) error {
 		}
 		switch {
 		case err == nil:
-			return nil
+			return s.syncs.sync(filepath.Dir(dst))
 		case errors.Is(err, fs.ErrExist):
 			return store.ErrExists
 		case errors.Is(err, fs.ErrNotExist) && try < 3:
@@ -110,12 +123,17 @@ func placeFile(tmp, dst string, createOnly bool) error {
 	}
 }
 
-func (s *Store) writeTemp(ctx context.Context, body io.Reader) (string, error) {
+// writeTemp writes body to a synced temporary file; withMeta sets md as
+// its extended attribute before the sync.
+func (s *Store) writeTemp(ctx context.Context, body io.Reader, withMeta bool, md map[string]string) (string, error) {
 	f, err := os.CreateTemp(s.tmp, "put-*")
 	if err != nil {
 		return "", fmt.Errorf("dir store: %w", err)
 	}
 	_, err = io.Copy(f, store.ContextReader(ctx, body))
+	if err == nil && withMeta {
+		err = setXattr(f.Name(), md)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -136,15 +154,20 @@ func (s *Store) putMeta(key string, md map[string]string) error {
 		return nil
 	}
 	b, _ := json.Marshal(md)
-	tmp, err := s.writeTemp(context.Background(), strings.NewReader(string(b)))
+	tmp, err := s.writeTemp(context.Background(), strings.NewReader(string(b)), false, nil)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp)
-	return placeFile(tmp, mp, false)
+	return s.placeFile(s.meta, tmp, mp, false)
 }
 
 func (s *Store) readMeta(key string) map[string]string {
+	if s.xattr {
+		if md, ok := getXattr(s.path(s.blobs, key)); ok {
+			return md
+		}
+	}
 	b, err := os.ReadFile(s.path(s.meta, key))
 	if err != nil {
 		return nil

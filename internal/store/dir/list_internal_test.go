@@ -2,12 +2,16 @@ package dir
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"amldsr/internal/store"
+	"amldsr/internal/store/storetest"
 )
 
 // TestAPageCostsItsSizeNotTheDirectorys: once a directory's listing is
@@ -57,5 +61,43 @@ func TestAListingSeesWritesOfAnotherProcess(t *testing.T) {
 	b.Put(ctx, "p/x2", strings.NewReader("2"), store.PutOptions{})
 	if page, _ := a.List(ctx, "p/", "", 0); len(page.Items) != 2 {
 		t.Fatalf("after another process wrote: %+v", page)
+	}
+}
+
+// TestConformanceWithSidecars: on a file system without extended
+// attributes, metadata goes to the sidecar tree and the store still
+// conforms.
+func TestConformanceWithSidecars(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(t.TempDir(), "dsr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.xattr = false
+		return s
+	})
+}
+
+// TestMetadataTravelsWithTheFile: with extended attributes, a Put writes
+// one file (no sidecar), and the metadata is read back from it.
+func TestMetadataTravelsWithTheFile(t *testing.T) {
+	root := t.TempDir()
+	s, err := Open(root, "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.xattr {
+		t.Skip("this file system has no user extended attributes; TestConformanceWithSidecars covers the fallback")
+	}
+	ctx := context.Background()
+	if err := s.Put(ctx, "a/b", strings.NewReader("x"), store.PutOptions{Metadata: map[string]string{"outcome": "failed"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.path(s.meta, "a/b")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a sidecar was written: %v", err)
+	}
+	_, info, err := s.Get(ctx, "a/b")
+	if err != nil || info.Metadata["outcome"] != "failed" {
+		t.Fatalf("%+v %v", info, err)
 	}
 }
