@@ -24,19 +24,23 @@ func (s *Store) Lease(ctx context.Context, key string, d time.Duration) (func(),
 	if err := store.ValidKey(key); err != nil {
 		return nil, err
 	}
-	err := s.Put(ctx, key, bytes.NewReader(nil), store.PutOptions{IfNotExists: true})
-	if err != nil && !errors.Is(err, store.ErrExists) {
-		return nil, err
-	}
 	secs := int32(min(max(d, 15*time.Second), 60*time.Second) / time.Second)
 	lc, err := lease.NewBlobClient(s.c.NewBlobClient(key), nil)
 	if err != nil {
 		return nil, fmt.Errorf("blob store: lease %s: %w", key, err)
 	}
-	if _, err := lc.AcquireLease(ctx, secs, nil); err != nil {
-		if bloberror.HasCode(err, bloberror.LeaseAlreadyPresent) {
-			return nil, store.ErrLeased
+	_, err = lc.AcquireLease(ctx, secs, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) { // the first lease: make the blob
+		err = s.Put(ctx, key, bytes.NewReader(nil), store.PutOptions{IfNotExists: true})
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			return nil, err
 		}
+		_, err = lc.AcquireLease(ctx, secs, nil)
+	}
+	if bloberror.HasCode(err, bloberror.LeaseAlreadyPresent) {
+		return nil, store.ErrLeased
+	}
+	if err != nil {
 		return nil, fmt.Errorf("blob store: lease %s: %w", key, err)
 	}
 	rctx, cancel := context.WithCancel(ctx)
