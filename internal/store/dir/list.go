@@ -23,6 +23,7 @@ import (
 type listCache struct {
 	mu   sync.Mutex
 	dirs map[string]flatList
+	keys int // in all listings
 }
 
 type flatList struct {
@@ -32,8 +33,10 @@ type flatList struct {
 
 const (
 	racyWindow = 2 * time.Second
-	// maxCachedDirs bounds the cache: past it, it starts again empty.
+	// maxCachedDirs and maxCachedKeys bound the cache (about 20 MiB of
+	// keys): past either, it starts again empty.
 	maxCachedDirs = 64
+	maxCachedKeys = 250_000
 )
 
 // cachedKeys returns the listing of dir when it is still right.
@@ -60,9 +63,13 @@ func (s *Store) keepList(dir string, mtime, listedAt time.Time, keys []string) {
 	}
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
-	if s.lists.dirs == nil || len(s.lists.dirs) >= maxCachedDirs {
-		s.lists.dirs = map[string]flatList{}
+	if len(keys) > maxCachedKeys {
+		return
 	}
+	if s.lists.dirs == nil || len(s.lists.dirs) >= maxCachedDirs || s.lists.keys+len(keys) > maxCachedKeys {
+		s.lists.dirs, s.lists.keys = map[string]flatList{}, 0
+	}
+	s.lists.keys += len(keys) - len(s.lists.dirs[dir].keys)
 	s.lists.dirs[dir] = flatList{mtime: mtime, keys: keys}
 }
 
@@ -70,5 +77,6 @@ func (s *Store) keepList(dir string, mtime, listedAt time.Time, keys []string) {
 func (s *Store) dropList(dir string) {
 	s.lists.mu.Lock()
 	defer s.lists.mu.Unlock()
+	s.lists.keys -= len(s.lists.dirs[dir].keys)
 	delete(s.lists.dirs, dir)
 }
