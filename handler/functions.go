@@ -12,6 +12,7 @@ import (
 
 	"amldsr/internal/config"
 	"amldsr/internal/funchost"
+	"amldsr/internal/queue"
 	"amldsr/internal/runner"
 	"amldsr/internal/sweep"
 	"amldsr/internal/worker"
@@ -94,6 +95,7 @@ func (a *app) processStep(w http.ResponseWriter, r *http.Request, timeout time.D
 		return
 	}
 	count, _ := inv.MetaInt("DeliveryCount")
+	a.head.Saw(r.Context(), &queue.Delivery{DeliveryCount: count, EnqueuedAt: funchost.ParseTime(inv.MetaString("EnqueuedTimeUtc"))})
 	err = holdStep(r.Context(), a.worker, hold, timeout, body, count, a.log)
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()

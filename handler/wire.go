@@ -39,7 +39,8 @@ type app struct {
 	api      *api.Server
 	worker   *worker.Worker
 	sweeper  *sweep.Sweeper
-	receiver queue.Receiver // nil in Functions mode
+	head     *sweep.HeadMark // samples what the consumers receive (sweep/head.go)
+	receiver queue.Receiver  // nil in Functions mode
 	// embedded is set when the queue lives in this process.
 	embedded bool
 }
@@ -74,8 +75,9 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	a.api = &api.Server{Ledger: l, Queue: sender, Log: log, PublicURL: cfg.PublicURL, AllowedScopes: cfg.AllowedScopes, RetryAfter: 5 * time.Second, PageSize: 100,
 		TrustCallerHeaders: cfg.Mode == config.Functions}
 	a.sweeper = &sweep.Sweeper{Ledger: l, Queue: sender, DeadLetters: deadLetters, RedriveAfter: cfg.RedriveAfter, GiveUpAfter: cfg.GiveUpAfter, Log: log,
-		MaxSteps: cfg.MaxStepsPerRequest, DueDays: cfg.DueDays, RetentionDays: cfg.RetentionDays}
+		MaxSteps: cfg.MaxStepsPerRequest, DueDays: cfg.DueDays, RetentionDays: cfg.RetentionDays, Budget: cfg.SweepBudget}
 	wireStanding(cfg, a, st, sender)
+	a.head = &sweep.HeadMark{Store: st}
 	return a, nil
 }
 
@@ -199,7 +201,7 @@ func openQueue(cfg config.Config, cred azcore.TokenCredential) (queue.Sender, qu
 
 func newRunner(cfg config.Config, a *app) *runner.Runner {
 	return &runner.Runner{Receiver: a.receiver, Handler: a.worker, Concurrency: cfg.Concurrency,
-		StepTimeout: cfg.StepTimeout, Grace: 20 * time.Second, Log: a.log, Hold: outageHold(cfg)}
+		StepTimeout: cfg.StepTimeout, Grace: 20 * time.Second, Log: a.log, Hold: outageHold(cfg), Seen: a.head.Saw}
 }
 
 // outageHold is the in-place retry of local and worker mode.

@@ -69,6 +69,7 @@ type Config struct {
 	SweepInterval    time.Duration // DSR_SWEEP_INTERVAL: the sweep's ticker in local and worker mode
 	SweepSchedule    string        // DSR_SWEEP_SCHEDULE: the timer of the Functions app (NCRONTAB)
 	RedriveAfter     time.Duration // DSR_REDRIVE_AFTER: when a pending step's message counts as lost
+	SweepBudget      time.Duration // DSR_SWEEP_BUDGET: longest single sweep; the next resumes where it stopped
 	StepTimeout      time.Duration // DSR_STEP_TIMEOUT: longest single step
 	ReadsPerSecond   float64       // DSR_READS_PER_SECOND: pacing per subscription
 	DeletesPerSecond float64       // DSR_DELETES_PER_SECOND
@@ -127,6 +128,7 @@ func Load(getenv func(string) string, args []string) (Config, error) {
 		SweepInterval:    p.duration("DSR_SWEEP_INTERVAL", time.Minute),
 		SweepSchedule:    p.str("DSR_SWEEP_SCHEDULE", "0 */5 * * * *"),
 		RedriveAfter:     p.duration("DSR_REDRIVE_AFTER", 30*time.Minute),
+		SweepBudget:      p.duration("DSR_SWEEP_BUDGET", 2*time.Minute),
 		StepTimeout:      p.duration("DSR_STEP_TIMEOUT", 4*time.Minute),
 		ReadsPerSecond:   p.float("DSR_READS_PER_SECOND", 20),
 		DeletesPerSecond: p.float("DSR_DELETES_PER_SECOND", 8),

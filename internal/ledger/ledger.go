@@ -39,6 +39,7 @@ type Ledger struct {
 	mu       sync.Mutex
 	requests map[string]*dsr.AcceptedRequest // immutable once written
 	caps     capCache                        // the step cap's stops (cap.go)
+	reads    readCache                       // what status derivation read (reads.go)
 
 	// OnTerminal, when set, is called by Finalize before it writes the
 	// summary of a request that has a callback (package callback starts

@@ -162,7 +162,8 @@ type tally struct {
 }
 
 // tally counts the records by outcome (from their metadata; a record
-// without metadata is read) and reads the first failed ones.
+// without metadata is read) and reads the first failed ones, each only
+// once per version (readForStatus).
 func (l *Ledger) tally(ctx context.Context, id string) (*tally, error) {
 	t := &tally{recorded: map[string]bool{}}
 	err := store.Walk(ctx, l.store, dsr.ResultsPrefix(id), func(info store.Info) error {
@@ -173,13 +174,13 @@ func (l *Ledger) tally(ctx context.Context, id string) (*tally, error) {
 		}
 		outcome := dsr.Outcome(info.Metadata["outcome"])
 		if outcome == "" || (outcome == dsr.Failed && len(t.errors) < dsr.MaxStatusErrors) {
-			rec, err := l.ReadRecord(ctx, id, key)
+			r, err := l.readForStatus(ctx, id, key, info.Modified)
 			if err != nil {
 				return err
 			}
-			outcome = rec.Outcome
+			outcome = r.outcome
 			if outcome == dsr.Failed && len(t.errors) < dsr.MaxStatusErrors {
-				t.errors = append(t.errors, statusError(rec))
+				t.errors = append(t.errors, r.err)
 			}
 		}
 		t.counts.Tally(outcome)

@@ -34,6 +34,9 @@ type Runner struct {
 	// lock renewed, before the message is released.
 	Hold Hold
 	Log  *slog.Logger
+	// Seen, when set, is told of every delivery before it runs (the
+	// sweep's queue head watermark samples them).
+	Seen func(ctx context.Context, d *queue.Delivery)
 }
 
 // Run consumes until ctx ends, then lets in-flight steps finish (up to
@@ -74,6 +77,9 @@ func (r *Runner) loop(ctx, hard context.Context) {
 			continue
 		}
 		for _, d := range ds {
+			if r.Seen != nil {
+				r.Seen(ctx, d)
+			}
 			r.process(ctx, hard, d)
 		}
 	}

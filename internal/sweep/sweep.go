@@ -2,12 +2,20 @@
 // failed result records, finalize terminal requests (summary.json), and
 // re-drive requests whose messages were lost (a crash of the embedded
 // queue's process, a fan-out that failed after request.json was written).
+//
+// A sweep is bounded: one at a time across instances (a lease on
+// LockBlob), within a time budget, resuming where the last one ran out
+// (CursorBlob), reading only what changed (a request whose markers are as
+// at its last visit and none of them stale is skipped; only stale markers
+// are read), and leaving alone a message that is only queued behind a
+// backlog (head.go).
 package sweep
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"amldsr/internal/dsr"
@@ -24,7 +32,8 @@ type Sweeper struct {
 	// DeadLetters receives from the dead-letter queue; nil skips draining.
 	DeadLetters queue.Receiver
 	// RedriveAfter: a pending marker untouched for this long (past its
-	// scheduled time) has lost its message and is sent again.
+	// scheduled time) has lost its message and is sent again, unless the
+	// queue head watermark says it may still be queued (head.go).
 	RedriveAfter time.Duration
 	// GiveUpAfter: a step dead-lettered because its deliveries ran out
 	// (store or queue trouble) is sent again until this long after its
@@ -42,8 +51,30 @@ type Sweeper struct {
 	DueDays int
 	// RetentionDays is DSR_RETENTION_DAYS (zero: keep); see retention.go.
 	RetentionDays int
-	now           func() time.Time
+	// Budget bounds one sweep (DSR_SWEEP_BUDGET); zero: DefaultBudget.
+	// When it runs out the sweep stops between two pieces of work and the
+	// next one resumes after the last request it finished (CursorBlob).
+	Budget time.Duration
+	now    func() time.Time
+
+	mu   sync.Mutex
+	seen map[string]fingerprint // markers of each request at its last visit
 }
+
+// DefaultBudget is well inside the Functions timeout (host.json: 10m).
+const DefaultBudget = 2 * time.Minute
+
+const (
+	// LockBlob is leased by the sweep that runs: one at a time across
+	// instances; another finds it held and returns at once.
+	LockBlob = "sweep/lock"
+	// CursorBlob holds the last request a sweep that ran out of budget
+	// finished: the next sweep starts after it, round the active index.
+	CursorBlob = "sweep/cursor.json"
+	// clockSlack is how far the store's clock (marker listings) may be
+	// ahead of ours before a stale marker is missed for a sweep.
+	clockSlack = time.Minute
+)
 
 // Report says what a sweep did.
 type Report struct {
@@ -53,103 +84,255 @@ type Report struct {
 	// Purged counts the requests whose exported data this sweep removed
 	// (retention.go).
 	Purged int
+	// Behind counts stale markers left alone because their messages may
+	// still be queued behind a backlog; Unchanged the requests skipped
+	// because nothing changed since the last visit.
+	Behind, Unchanged int
+	// Skipped: another sweep held the lease. OutOfTime: the budget ran
+	// out before every request was visited.
+	Skipped, OutOfTime bool
 }
 
-// Sweep runs once. With redriveAll, every pending marker is sent again at
-// once: local mode does this at start, when the embedded queue is known to
-// be empty.
+// run is one sweep's state.
+type run struct {
+	redriveAll bool
+	until      time.Time
+	head       *head
+	rep        Report
+}
+
+// phase is one part of a sweep. Each checks s.over(r) between pieces of
+// work and returns when the budget is spent.
+type phase func(ctx context.Context, r *run) error
+
+// phases are a sweep's parts, in order. A new part is one more entry here.
+func (s *Sweeper) phases() []phase {
+	return []phase{s.drainPhase, s.standingPhase, s.retentionPhase, s.requestsPhase, s.overduePhase}
+}
+
+// Sweep runs once, within its budget, unless another sweep holds the
+// lease (then it returns at once with Skipped). With redriveAll, every
+// pending marker is sent again at once, whatever the budget: local mode
+// does this at start, when the embedded queue is known to be empty.
 func (s *Sweeper) Sweep(ctx context.Context, redriveAll bool) (Report, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	var rep Report
-	var errs []error
-	if s.DeadLetters != nil {
-		n, err := s.drain(ctx)
-		rep.DeadLettered = n
-		errs = append(errs, err)
+	release, err := s.lock(ctx)
+	if errors.Is(err, store.ErrLeased) {
+		s.Log.Info("another sweep is running; this one stands down")
+		return Report{Skipped: true}, nil
 	}
-	errs = append(errs, s.standing(ctx, redriveAll))
-	ids, err := s.Ledger.Active(ctx)
 	if err != nil {
-		return rep, err
+		return Report{}, err
 	}
-	for _, id := range ids {
-		if ctx.Err() != nil {
+	defer release()
+	budget := s.Budget
+	if budget <= 0 {
+		budget = DefaultBudget
+	}
+	r := &run{redriveAll: redriveAll, until: s.now().Add(budget)}
+	if redriveAll {
+		// Local mode's start: the embedded queue is empty, and what this
+		// sweep leaves would wait DSR_REDRIVE_AFTER; no budget.
+		r.until = time.Time{}
+	}
+	var errs []error
+	for _, ph := range s.phases() {
+		if s.over(r) {
 			break
 		}
-		fin, redriven, err := s.request(ctx, id, redriveAll)
-		if fin {
-			rep.Finalized++
-		} else {
-			rep.Active++
-		}
-		rep.Redriven += redriven
-		errs = append(errs, err)
+		errs = append(errs, ph(ctx, r))
 	}
-	errs = append(errs, s.overdue(ctx, &rep))
-	errs = append(errs, s.retention(ctx, &rep))
-	return rep, errors.Join(errs...)
+	return r.rep, errors.Join(errs...)
+}
+
+// over reports (and notes) that the run's budget is spent.
+func (s *Sweeper) over(r *run) bool {
+	if !r.until.IsZero() && !s.now().Before(r.until) {
+		r.rep.OutOfTime = true
+	}
+	return r.rep.OutOfTime
+}
+
+// lock takes the sweep's lease when the store has leases.
+func (s *Sweeper) lock(ctx context.Context) (func(), error) {
+	l, ok := s.Ledger.Store().(store.Leaser)
+	if !ok {
+		return func() {}, nil
+	}
+	return l.Lease(ctx, LockBlob, time.Minute)
+}
+
+// standingPhase runs the standing orders that are due and re-drives lost
+// callbacks (orders.go).
+func (s *Sweeper) standingPhase(ctx context.Context, r *run) error {
+	return s.standing(ctx, r.redriveAll)
+}
+
+// retentionPhase purges the exported data of requests past their
+// retention (retention.go).
+func (s *Sweeper) retentionPhase(ctx context.Context, r *run) error {
+	return s.retention(ctx, &r.rep)
+}
+
+// overduePhase counts and warns about overdue requests (overdue.go); it
+// runs after the requests were visited, so one finalized now is not counted.
+func (s *Sweeper) overduePhase(ctx context.Context, r *run) error {
+	return s.overdue(ctx, &r.rep)
+}
+
+func (s *Sweeper) drainPhase(ctx context.Context, r *run) error {
+	if s.DeadLetters == nil {
+		return nil
+	}
+	n, err := s.drain(ctx, r)
+	r.rep.DeadLettered = n
+	return err
+}
+
+// requestsPhase visits the active requests round the index, starting
+// after the cursor, until the budget is spent.
+func (s *Sweeper) requestsPhase(ctx context.Context, r *run) error {
+	ids, err := s.Ledger.Active(ctx)
+	if err != nil {
+		return err
+	}
+	h, err := readHead(ctx, s.Ledger.Store())
+	if err != nil {
+		return err
+	}
+	r.head = h
+	cur := readCursor(ctx, s.Ledger.Store())
+	var errs []error
+	last := ""
+	for _, id := range rotate(ids, cur) {
+		if ctx.Err() != nil || s.over(r) {
+			break
+		}
+		fin, err := s.request(ctx, r, id)
+		if fin {
+			r.rep.Finalized++
+		} else {
+			r.rep.Active++
+		}
+		errs = append(errs, err)
+		last = id
+	}
+	if !r.rep.OutOfTime {
+		last = "" // a full round: the next starts at the beginning
+	}
+	if last != cur {
+		errs = append(errs, writeCursor(ctx, s.Ledger.Store(), last, s.now()))
+	}
+	return errors.Join(errs...)
 }
 
 // request finalizes one request or re-drives its lost work.
-func (s *Sweeper) request(ctx context.Context, id string, redriveAll bool) (finalized bool, redriven int, err error) {
+func (s *Sweeper) request(ctx context.Context, r *run, id string) (finalized bool, err error) {
+	markers, err := s.Ledger.PendingList(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	stale := s.stale(markers, now, r.redriveAll)
+	fp := fingerprintOf(markers)
+	if len(markers) > 0 && len(stale) == 0 && s.unchanged(id, fp) {
+		r.rep.Unchanged++
+		return false, nil
+	}
 	st, err := s.Ledger.Status(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// An index entry without request.json: a submit that failed or
 		// was killed before writing it, or one still running.
-		dropped, err := s.Ledger.DropOrphan(ctx, id, s.RedriveAfter)
-		return dropped, 0, err
+		return s.Ledger.DropOrphan(ctx, id, s.RedriveAfter)
 	}
 	if err != nil {
-		return false, 0, err
+		return false, err
 	}
 	if st.State.Terminal() {
+		s.forget(id)
 		s.Log.Info("request finished", "request_id", id, "state", string(st.State), "succeeded", st.Counts.Succeeded, "failed", st.Counts.Failed, "skipped", st.Counts.Skipped)
-		final, err := s.Ledger.Finalize(ctx, st)
-		return final, 0, err
+		return s.Ledger.Finalize(ctx, st)
 	}
 	if s.MaxSteps > 0 && st.Counts.Discovered > s.MaxSteps {
 		if written, err := s.Ledger.Cap(ctx, id, s.MaxSteps, st.Counts.Discovered); err != nil {
-			return false, 0, err
+			return false, err
 		} else if written {
 			s.Log.Warn("request stopped at its step cap", "request_id", id, "steps", st.Counts.Discovered, "limit", s.MaxSteps)
 		}
 	}
-	markers, err := s.Ledger.Pending(ctx, id)
-	if err != nil {
-		return false, 0, err
-	}
-	now := s.now()
-	if len(markers) == 0 && st.Counts.Discovered == 0 && (redriveAll || now.Sub(st.CreatedAt) > s.RedriveAfter) {
+	if len(markers) == 0 && st.Counts.Discovered == 0 && (r.redriveAll || now.Sub(st.CreatedAt) > s.RedriveAfter) {
 		ar, err := s.Ledger.Request(ctx, id)
 		if err != nil {
-			return false, 0, err
+			return false, err
 		}
 		steps, err := worker.RootSteps(ar.Request)
 		if err != nil {
-			return false, 0, err
+			return false, err
 		}
 		s.Log.Warn("re-driving a request that never fanned out", "request_id", id)
-		return false, len(steps), s.book().Start(ctx, time.Time{}, steps...)
+		r.rep.Redriven += len(steps)
+		return false, s.book().Start(ctx, time.Time{}, steps...)
 	}
+	redriven, err := s.redriveStale(ctx, r, id, stale)
+	if redriven > 0 {
+		s.Log.Warn("re-drove pending steps whose messages were lost", "request_id", id, "steps", redriven)
+	}
+	if err == nil && !s.over(r) {
+		s.remember(id, fp)
+	}
+	return false, err
+}
+
+// stale picks the markers old enough, by the store's clock, to be read:
+// all of them with redriveAll.
+func (s *Sweeper) stale(markers []store.Info, now time.Time, all bool) []store.Info {
+	var out []store.Info
 	for _, m := range markers {
+		if all || now.Sub(m.Modified) >= s.RedriveAfter-clockSlack {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// redriveStale reads the stale markers and sends again those whose
+// messages are lost: past RedriveAfter (by their writer's clock) and not
+// possibly queued behind a backlog.
+func (s *Sweeper) redriveStale(ctx context.Context, r *run, id string, stale []store.Info) (redriven int, err error) {
+	for _, info := range stale {
+		if s.over(r) {
+			return redriven, nil
+		}
+		m, err := s.Ledger.ReadMarker(ctx, info)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // finished since the listing
+		}
+		if err != nil {
+			return redriven, err
+		}
 		due := m.WrittenAt
 		if m.NotBefore.After(due) {
 			due = m.NotBefore
 		}
-		if !redriveAll && now.Sub(due) < s.RedriveAfter {
-			continue
+		now := s.now()
+		if !r.redriveAll {
+			if now.Sub(due) < s.RedriveAfter {
+				continue
+			}
+			if r.head.behind(now, due, s.RedriveAfter) {
+				r.rep.Behind++
+				continue
+			}
 		}
-		if err := s.redrive(ctx, id, m); err != nil {
-			return false, redriven, err
+		if err := s.redrive(ctx, id, *m); err != nil {
+			return redriven, err
 		}
 		redriven++
+		r.rep.Redriven++
 	}
-	if redriven > 0 {
-		s.Log.Warn("re-drove pending steps whose messages were lost", "request_id", id, "steps", redriven)
-	}
-	return false, redriven, nil
+	return redriven, nil
 }
 
 func (s *Sweeper) redrive(ctx context.Context, id string, m ledger.Marker) error {
@@ -168,9 +351,9 @@ func (s *Sweeper) book() worker.Book { return worker.Book{Ledger: s.Ledger, Queu
 
 // drain turns every dead-lettered message into a failed result record of
 // its operation, then completes it.
-func (s *Sweeper) drain(ctx context.Context) (int, error) {
+func (s *Sweeper) drain(ctx context.Context, r *run) (int, error) {
 	n := 0
-	for {
+	for !s.over(r) {
 		rctx, cancel := context.WithTimeout(ctx, time.Second)
 		ds, err := s.DeadLetters.Receive(rctx, 100)
 		cancel()
@@ -196,6 +379,7 @@ func (s *Sweeper) drain(ctx context.Context) (int, error) {
 			n++
 		}
 	}
+	return n, nil
 }
 
 // outageReasons are the dead-letter reasons Service Bus gives on its own:

@@ -43,5 +43,14 @@ func TestWorkerModeCompetingConsumers(t *testing.T) {
 			t.Errorf("worker %d ran no step", i)
 		}
 	}
+	// The sweeps (two workers and the timer) took turns on the blob lease,
+	// and the consumers sampled the queue head for them.
+	sweep := parts.bundle(t, "sweep/")
+	if _, ok := sweep["lock"]; !ok {
+		t.Errorf("no sweep lease blob: %v", sweep)
+	}
+	if !strings.Contains(string(sweep["queuehead.json"]), `"enqueuedAt"`) {
+		t.Errorf("no queue head watermark: %q", sweep["queuehead.json"])
+	}
 	t.Logf("two workers: steps %v; export %v, delete %v", steps, fp.Durations["export"].Round(time.Millisecond), fp.Durations["delete"].Round(time.Millisecond))
 }

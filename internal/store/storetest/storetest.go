@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"amldsr/internal/store"
 )
@@ -35,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LargeStreamed", testLarge},
 		{"FailedBodyLeavesNothing", testFailedBody},
 		{"RejectsBadKeys", testBadKeys},
+		{"LeaseOneHolder", testLease},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,5 +268,46 @@ func testBadKeys(t *testing.T, s store.Store, p string) {
 		if err := put(t, s, k, "x", store.PutOptions{}); err == nil {
 			t.Errorf("key %q accepted", k)
 		}
+	}
+}
+
+// testLease: of two holders, the second finds the lease held at once;
+// after release (or the end of the holder's context) it can be taken
+// again. Adapters that do not implement store.Leaser skip it.
+func testLease(t *testing.T, s store.Store, p string) {
+	l, ok := s.(store.Leaser)
+	if !ok {
+		t.Skip("the adapter holds no leases")
+	}
+	ctx := context.Background()
+	release, err := l.Lease(ctx, p+"lock", 15*time.Second)
+	if err != nil {
+		t.Fatalf("first lease: %v", err)
+	}
+	if _, err := l.Lease(ctx, p+"lock", 15*time.Second); !errors.Is(err, store.ErrLeased) {
+		t.Fatalf("second lease while held: %v, want ErrLeased", err)
+	}
+	release()
+	release() // idempotent
+	hctx, cancel := context.WithCancel(ctx)
+	again, err := l.Lease(hctx, p+"lock", 15*time.Second)
+	if err != nil {
+		t.Fatalf("lease after release: %v", err)
+	}
+	defer again()
+	cancel()
+	// The end of the holder's context releases the lease; how soon is up
+	// to the adapter, so poll (no fixed wait).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, err := l.Lease(ctx, p+"lock", 15*time.Second)
+		if err == nil {
+			r()
+			return
+		}
+		if !errors.Is(err, store.ErrLeased) || time.Now().After(deadline) {
+			t.Fatalf("lease after the holder's context ended: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
