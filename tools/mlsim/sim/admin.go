@@ -68,6 +68,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		resp = s.adminFaults(r)
 	case "/_sim/appeared":
 		resp = s.adminAppeared(r)
+	case "/_sim/stats":
+		resp = s.adminStats(r)
 	default:
 		resp = notFound(planeARM, "NotFound", "no administration endpoint at "+r.URL.Path)
 	}
