@@ -60,6 +60,8 @@ func BenchmarkExportResourceGroup(b *testing.B) {
 			client, err := azureapi.New(simCred{s.IssueToken(sim.DefaultAudience)}, azureapi.Options{
 				Endpoints: catalog.Endpoints{ARM: srv.URL + "/arm", ModelManagement: srv.URL + "/mm/{location}", Experiments: srv.URL + "/exp/{location}"},
 				Transport: hc,
+				// The simulator serves artifact content from loopback.
+				ContentAllowPrivate: true,
 			})
 			if err != nil {
 				b.Fatal(err)

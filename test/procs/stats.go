@@ -1,6 +1,12 @@
 package procs
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // BucketStats are the simulator's counts of one ARM bucket.
 type BucketStats struct {
@@ -30,4 +36,20 @@ func (st Stats) Total() (requests, throttled int) {
 		throttled += b.Throttled
 	}
 	return requests, throttled
+}
+
+// PeakRSSMiB is the process's peak resident set (VmHWM of
+// /proc/PID/status), in MiB, while it runs; 0 where that is not readable.
+func (p *Proc) PeakRSSMiB() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
