@@ -25,10 +25,11 @@ import (
 //     -subscription-global-{class} lower the local estimate to what is left
 //     (min(local, remaining));
 //   - when the remaining count is at or below LowWater the local bucket is
-//     emptied and its refill slows in proportion (remaining/LowWater of the rate, at least 1/(2·LowWater)):
-//     N instances seeing the same low count together settle on the bucket's
-//     rate with the bucket held just above empty, instead of each spending
-//     the whole budget;
+//     emptied and its refill slows to (remaining/LowWater)² of the rate (at
+//     least 1/(2·LowWater)): N instances seeing the same low count together
+//     settle on the bucket's rate with about LowWater/√N left in it, instead
+//     of each spending the whole budget (the square keeps that margin above
+//     empty for more instances than a linear share would);
 //   - a 429 empties the local bucket and refills nothing before its
 //     Retry-After.
 //
@@ -221,12 +222,14 @@ func (p *Pacer) Observe(key string, h http.Header) {
 }
 
 // shareOf is the fraction of the rate refilled when remaining calls are
-// left: 1 above LowWater, else remaining/LowWater, at least 1/(2·LowWater).
+// left: 1 above LowWater, else (remaining/LowWater)², at least
+// 1/(2·LowWater) so that an instance that saw 0 still calls again soon.
 func (p *Pacer) shareOf(left int) float64 {
 	if p.LowWater <= 0 || left >= p.LowWater {
 		return 1
 	}
-	return max(float64(left), 0.5) / float64(p.LowWater)
+	f := float64(left) / float64(p.LowWater)
+	return max(f*f, 1/float64(2*p.LowWater))
 }
 
 // remaining is the lowest remaining count a response reports for class.

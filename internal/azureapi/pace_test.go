@@ -65,13 +65,13 @@ func TestBucketModel(t *testing.T) {
 		{"low remaining slows the refill to a share", 10, 5, 10, []op{
 			{0, 0, 0, 2 * time.Second}, // estimate 0: one token at 10/s × 1/20 share
 		}},
-		{"a low count empties the bucket and slows the refill in proportion", 10, 5, 10, []op{
-			{0, 5, 0, 200 * time.Millisecond},    // 10/s × 5/10 = 5/s
-			{0, none, 0, 400 * time.Millisecond}, // and the next
+		{"a low count empties the bucket and slows the refill", 10, 5, 10, []op{
+			{0, 5, 0, 400 * time.Millisecond},    // 10/s × (5/10)² = 2.5/s
+			{0, none, 0, 800 * time.Millisecond}, // and the next
 		}},
 		{"a high count restores the full rate", 10, 5, 10, []op{
-			{0, 5, 0, 200 * time.Millisecond},
-			{200 * time.Millisecond, 50, 0, 100 * time.Millisecond},
+			{0, 5, 0, 400 * time.Millisecond},
+			{400 * time.Millisecond, 50, 0, 100 * time.Millisecond},
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,7 +128,7 @@ func (b *armBucket) call(now time.Time) (ok bool, remaining int) {
 // headers' steer every instance would spend the whole budget and most
 // calls past the burst would be throttled.
 func TestPacersConvergeOnASharedBucket(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 4} {
+	for _, n := range []int{1, 2, 3, 4, 8} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			clk := &fakeClock{t: time.Unix(1e9, 0)}
 			arm := &armBucket{tokens: 20, burst: 20, rate: 10, last: clk.t}
