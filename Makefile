@@ -34,8 +34,12 @@ test: vet tidy
 test-short:
 	$(GO) test -short -count=1 ./...
 
+# One table, measured in one run (not part of make test): test/bench/table_test.go.
+BENCH_TABLE ?= $(CURDIR)/.run/bench-table.txt
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/... ./test/...
+	@mkdir -p $(dir $(BENCH_TABLE))
+	$(GO) test -count=1 -timeout 40m -run '^TestBenchTable$$' ./test/bench -args -table $(BENCH_TABLE)
+	@cat $(BENCH_TABLE)
 
 # The Functions app: a static linux/amd64 binary, host.json and the function
 # folders staged side by side as the host reads them, zipped for zip deploy.

@@ -41,8 +41,14 @@ func serveLocal(ctx context.Context, cfg config.Config, a *app) error {
 	}
 	if a.embedded {
 		// The embedded queue starts empty: whatever was pending when the
-		// last process stopped is sent again now.
-		if rep, err := a.sweeper.Sweep(ctx, true); err != nil {
+		// last process stopped is sent again now. Its dead letters start
+		// empty too: the start-up sweep does not wait on them (a receive
+		// waits a second on an empty queue, and the API is not served yet).
+		dead := a.sweeper.DeadLetters
+		a.sweeper.DeadLetters = nil
+		rep, err := a.sweeper.Sweep(ctx, true)
+		a.sweeper.DeadLetters = dead
+		if err != nil {
 			a.log.Warn("start-up sweep", "error", err)
 		} else if rep.Redriven > 0 || rep.Finalized > 0 {
 			a.log.Info("resumed earlier work", "steps", rep.Redriven, "finalized", rep.Finalized)

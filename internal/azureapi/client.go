@@ -114,11 +114,13 @@ func New(cred azcore.TokenCredential, o Options) (*Client, error) {
 		}
 		return resp, err
 	})
-	pl := runtime.NewPipeline("amldsr", "v1", runtime.PipelineOptions{
-		PerRetry: []policy.Policy{allow, bearer, throttled},
+	c := &Client{endpoints: o.Endpoints, pacer: o.Pacer, maxDoc: o.MaxDocument, maxCont: o.MaxContent,
+		content: contentClient(o.Transport, o.ContentAllowPrivate), contentPrivate: o.ContentAllowPrivate}
+	arm, _ := url.Parse(o.Endpoints.ARM) // validated above
+	c.pl = runtime.NewPipeline("amldsr", "v1", runtime.PipelineOptions{
+		PerRetry: []policy.Policy{allow, pacing{c: c, arm: arm}, bearer, throttled},
 	}, &policy.ClientOptions{Retry: o.Retry, Transport: newTokenTransport(o.Transport, o.MaxDocument)})
-	return &Client{pl: pl, endpoints: o.Endpoints, pacer: o.Pacer, maxDoc: o.MaxDocument, maxCont: o.MaxContent,
-		content: contentClient(o.Transport, o.ContentAllowPrivate), contentPrivate: o.ContentAllowPrivate}, nil
+	return c, nil
 }
 
 type policyFunc func(*policy.Request) (*http.Response, error)
@@ -142,10 +144,6 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL) (*http.Respo
 	if !c.endpoints.Allowed(u) {
 		return nil, nil, &Error{Class: Permanent, Code: "HostNotAllowed", Message: "URL is not on a configured endpoint: " + redact(u)}
 	}
-	key := u.Host + "|" + subscriptionOf(u.Path)
-	if err := c.pacer.Wait(ctx, key, opClass(method)); err != nil {
-		return nil, nil, err
-	}
 	req, err := runtime.NewRequest(ctx, method, u.String())
 	if err != nil {
 		return nil, nil, &Error{Class: Permanent, Err: err}
@@ -160,7 +158,6 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL) (*http.Respo
 		return nil, nil, &Error{Class: Transient, Err: err, Message: "no response: " + StripSAS(err.Error())}
 	}
 	defer resp.Body.Close()
-	c.pacer.Observe(key, resp.Header)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxDoc+1))
 	if err != nil {
 		var e *Error

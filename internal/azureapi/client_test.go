@@ -331,7 +331,7 @@ func TestPacerReschedulesInsteadOfSleeping(t *testing.T) {
 		t.Fatalf("another subscription is paced apart: %v", err)
 	}
 	h := http.Header{}
-	h.Set("x-ms-ratelimit-remaining-subscription-deletes", "2")
+	h.Set("x-ms-ratelimit-remaining-subscription-deletes", "4")
 	p.Deletes, p.LowWater = 100, 5
 	p.Observe("s", h)
 	start := time.Now()

@@ -204,7 +204,8 @@ func (r *run) dispatch(ctx context.Context) error {
 }
 
 // settle turns a step's error into what happens next: reschedule on
-// throttling and transient errors (until the attempts run out), a failed
+// throttling and transient errors (until the attempts run out; a refusal by
+// local pacing uses no attempt), a failed
 // record on a permanent error, and abandon on anything unexpected.
 func (r *run) settle(ctx context.Context, err error) error {
 	if err == nil {
@@ -220,6 +221,10 @@ func (r *run) settle(ctx context.Context, err error) error {
 	}
 	switch ae.Class {
 	case azureapi.Throttled, azureapi.Transient:
+		if azureapi.PacedLocally(ae) {
+			// Never sent: the same attempt again once the pacer has a token.
+			return r.reschedule(ctx, *r.step, ae.RetryAfter+time.Duration(rand.Int64N(int64(ae.RetryAfter)/5+1)))
+		}
 		if r.step.Attempt+1 >= r.Limits.MaxAttempts {
 			return r.fail(ctx, ae.Status, ae.RequestID, "GaveUp", fmt.Sprintf("gave up after %d attempts: %v", r.attempts, ae))
 		}

@@ -25,6 +25,7 @@ import (
 type config struct {
 	addr, caOut, urlOut string
 	opts                sim.Options
+	buckets             bucketsFlag // -arm-buckets (buckets.go)
 }
 
 func main() {
@@ -61,6 +62,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.opts.IdentityHeader, "identity-header", sim.DefaultIdentityHeader, "X-IDENTITY-HEADER value required by /msi/token")
 	fs.BoolVar(&c.opts.OffsetPaging, "offset-paging", false, "continuation tokens are offsets: deletes between pages make lists skip items")
 	fs.IntVar(&c.opts.Appear, "appear", 0, "how many items appear while deletes run (a sibling per delete of a model, project or job)")
+	fs.Var(&c.buckets, "arm-buckets", `enforce ARM's buckets per subscription on /arm: "arm" (reads 250/25 per s, deletes and writes 200/10) or e.g. "reads=20/10,deletes=20/10"; empty: off`)
 	fs.BoolVar(&c.opts.PlantSecrets, "plant-secrets", false, "put a distinct planted-secret-... credential in every document")
 	fs.StringVar(&c.opts.Scenario, "scenario", "", `adds to the data set: "people" (mixed ownership of alice, bob and carol; GET /_sim/truth)`)
 	if err := fs.Parse(args); err != nil {
@@ -106,6 +108,9 @@ func run(ctx context.Context, c config, stdout io.Writer) error {
 	base := baseURL(ln.Addr().(*net.TCPAddr))
 	s := sim.New(c.opts)
 	s.SetBaseURL(base)
+	if c.buckets.limits != nil {
+		s.SetARMBuckets(c.buckets.limits, nil)
+	}
 	if err := writeAtomic(c.caOut, caPEM); err != nil {
 		ln.Close()
 		return err

@@ -119,3 +119,25 @@ func TestRun(t *testing.T) {
 		t.Errorf("temporary files left beside ca.pem: %v", entries)
 	}
 }
+
+func TestARMBucketsFlag(t *testing.T) {
+	c, err := parseFlags(nil)
+	if err != nil || c.buckets.limits != nil {
+		t.Fatalf("default: %+v %v, want off", c.buckets.limits, err)
+	}
+	c, err = parseFlags([]string{"-arm-buckets", "arm"})
+	if err != nil || c.buckets.limits == nil || *c.buckets.limits != sim.DefaultBucketLimits() {
+		t.Fatalf("arm: %+v %v", c.buckets.limits, err)
+	}
+	c, err = parseFlags([]string{"-arm-buckets", "reads=20/10,deletes=15/5"})
+	want := sim.DefaultBucketLimits()
+	want.ReadBurst, want.ReadRate, want.DeleteBurst, want.DeleteRate = 20, 10, 15, 5
+	if err != nil || c.buckets.limits == nil || *c.buckets.limits != want {
+		t.Fatalf("reads=20/10,deletes=15/5: %+v %v", c.buckets.limits, err)
+	}
+	for _, bad := range []string{"reads=20", "reads=0/1", "reads=5/0", "lists=5/5", "reads=x/y"} {
+		if _, err := parseFlags([]string{"-arm-buckets", bad}); err == nil {
+			t.Errorf("-arm-buckets %s accepted", bad)
+		}
+	}
+}

@@ -72,6 +72,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		resp = s.adminTruth(r)
 	case "/_sim/recreate":
 		resp = s.adminRecreate(r)
+	case "/_sim/stats":
+		resp = s.adminStats(r)
 	default:
 		resp = notFound(planeARM, "NotFound", "no administration endpoint at "+r.URL.Path)
 	}

@@ -163,7 +163,8 @@ type Server struct {
 	contentKey []byte // signs content URLs (derived from the seed)
 	reads      int    // calls counted for x-ms-ratelimit-remaining-*
 	deletes    int
-	appeared   []string // paths of the items that appeared (Options.Appear)
+	appeared   []string    // paths of the items that appeared (Options.Appear)
+	buckets    *armBuckets // ARM's buckets and counts (buckets.go)
 }
 
 // New returns a Server loaded with the deterministic data set of
@@ -305,6 +306,9 @@ func (s *Server) answerAPI(r *http.Request, c call) *response {
 		resp = errorResponse(planeARM, http.StatusUnauthorized, "InvalidAuthenticationToken",
 			"the access token is missing, invalid, expired or for another audience")
 	default:
+		if resp = s.armTake(r.Method, c); resp != nil {
+			break
+		}
 		if resp = s.drawFault(c.plane); resp != nil {
 			fault = true
 		} else {
@@ -315,6 +319,7 @@ func (s *Server) answerAPI(r *http.Request, c call) *response {
 	resp.header.Set("x-ms-request-id", reqID)
 	if c.plane == planeARM {
 		s.rateLimitHeaders(resp, r.Method)
+		s.armCount(r.Method, c, resp)
 	}
 	s.appendLog(r, c, resp.status, fault, reqID)
 	return resp

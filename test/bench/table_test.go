@@ -1,0 +1,414 @@
+package bench
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"amldsr/internal/azureapi"
+	"amldsr/internal/catalog"
+	"amldsr/test/fakehost"
+	"amldsr/test/procs"
+	"amldsr/test/scenario"
+	"amldsr/tools/mlsim/sim"
+)
+
+// tableFlag turns TestBenchTable on and names the file the table is
+// written to: `make bench` runs
+// go test -run '^TestBenchTable$' ./test/bench -args -table FILE, then
+// prints FILE.
+var tableFlag = flag.String("table", "", "measure the bench table and write it to this file (make bench)")
+
+// row is one line of the table: a figure beside its goal.
+type row struct {
+	measure, figure, goal string
+	pass                  string // "pass", "MISS" or "-" (not measured)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "pass"
+	}
+	return "MISS"
+}
+
+// The bucket the throughput rows run against: ARM's read rate, a smaller
+// burst so the runs reach the steady state quickly.
+const (
+	benchBurst  = 50
+	benchRefill = 25.0
+	benchKey    = "code-bench"
+)
+
+// TestBenchTable measures the figures of issue 9 in one run and prints one
+// table, each figure beside its goal. It is a measurement, not a test: it
+// fails only when a run cannot be carried out.
+func TestBenchTable(t *testing.T) {
+	if *tableFlag == "" {
+		t.Skip("the bench table runs with -table (make bench)")
+	}
+	var rows []row
+	rows = append(rows, stepsPerCore(t)...)
+	rows = append(rows, stream1GiB(t))
+	rows = append(rows, instances(t)...)
+	rows = append(rows, readiness(t))
+	rows = append(rows,
+		row{"100,000-step request (wall, RSS, status, page, doubles)", "not measured", "nothing lost or doubled; RSS < 200 MiB; status < 200 ms", "-"})
+	var buf strings.Builder
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "amldsr bench table, %s, %d cores\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU())
+	fmt.Fprintln(tw, "MEASURE\tFIGURE\tGOAL\tPASS/MISS")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.measure, r.figure, r.goal, r.pass)
+	}
+	tw.Flush()
+	if err := os.WriteFile(*tableFlag, []byte(buf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stepsPerCore runs BenchmarkExportResourceGroup at scale 1 (in process,
+// zero-latency simulator, local store): steps per second per core and
+// allocations per step.
+func stepsPerCore(t *testing.T) []row {
+	var ops int
+	res := testing.Benchmark(func(b *testing.B) {
+		s, srv, hc := startSim(b, 1)
+		client := newClient(b, s, srv, hc)
+		log := discardLog()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			ops = exportOnce(b, client, log, fmt.Sprintf("table-%d", i))
+		}
+	})
+	if res.N == 0 || ops == 0 {
+		t.Fatal("the in-process export benchmark did not run")
+	}
+	cores := float64(runtime.GOMAXPROCS(0))
+	perCore := float64(ops*res.N) / res.T.Seconds() / cores
+	allocs := float64(res.AllocsPerOp()) / float64(ops)
+	return []row{
+		{"export steps/s per core (in process, zero latency)", fmt.Sprintf("%.0f (%d steps x %d, %d cores)", perCore, ops, res.N, int(cores)), ">= 1000", verdict(perCore >= 1000)},
+		{"allocations per export step", fmt.Sprintf("%.0f (%.1f KiB)", allocs, float64(res.AllocedBytesPerOp())/float64(ops)/1024), "(figure only)", "-"},
+	}
+}
+
+// stream1GiB runs BenchmarkStream1GiB (the infra branch's) when it exists,
+// and reads its peak-rss-MiB metric.
+func stream1GiB(t *testing.T) row {
+	r := row{"peak RSS streaming a 1 GiB artifact into the store", "not measured (no BenchmarkStream1GiB on this branch)", "< 64 MiB", "-"}
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkStream1GiB$", "-benchtime", "1x", "./test/bench")
+	cmd.Dir = procs.Root()
+	out, err := cmd.CombinedOutput()
+	m := regexp.MustCompile(`([0-9.]+) peak-rss-MiB`).FindSubmatch(out)
+	if err != nil || m == nil {
+		return r
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	r.figure, r.pass = fmt.Sprintf("%.1f MiB", v), verdict(v < 64)
+	return r
+}
+
+// parts are the processes every instance count shares.
+type parts struct {
+	sim      *procs.Sim
+	settings map[string]string
+	host     *fakehost.Host
+	api      *procs.API
+}
+
+func startParts(t *testing.T) *parts {
+	sim := procs.StartSim(t, "-scale", "4", "-arm-buckets", fmt.Sprintf("reads=%d/%g,deletes=%d/%g,writes=%d/%g", benchBurst, benchRefill, benchBurst, benchRefill, benchBurst, benchRefill))
+	az := procs.StartAzurite(t)
+	bus := procs.StartServiceBus(t, procs.ServiceBusOptions{LockDuration: 30 * time.Second, MaxDeliveryCount: 10})
+	p := &parts{sim: sim, settings: map[string]string{
+		"FUNCTIONS_WORKER_RUNTIME":      "custom",
+		"ServiceBusConnection":          bus.ConnectionString,
+		"DSR_QUEUE":                     fmt.Sprintf("dsr-bench-%d", time.Now().UnixNano()),
+		"DSR_SWEEP_SCHEDULE":            "0 */5 * * * *",
+		"DSR_STORAGE_CONNECTION_STRING": az.ConnectionString,
+		"DSR_CONTAINER":                 "dsr",
+		"DSR_LOG_LEVEL":                 "warn",
+		// Each instance may spend the whole bucket; the headers share it.
+		"DSR_READS_PER_SECOND":   fmt.Sprint(benchRefill),
+		"DSR_DELETES_PER_SECOND": fmt.Sprint(benchRefill),
+	}}
+	for _, kv := range sim.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		p.settings[k] = v
+	}
+	p.host = fakehost.Start(t, procs.StageApp(t), fakehost.Options{Settings: p.settings, ServiceBus: bus.ConnectionString,
+		FunctionKey: benchKey, NoTriggers: true})
+	p.api = &procs.API{Base: p.host.URL(), Query: "code=" + benchKey}
+	return p
+}
+
+// instances runs exports of today's workspace (ARM reads only), eight at
+// a time so the demand outlasts the bucket's burst, with 1, 2 and 4
+// worker-mode instances against the simulator's bucket; then 50 concurrent
+// exports of the registry with 2 instances; then one results page of a
+// small and of a large request.
+func instances(t *testing.T) []row {
+	p := startParts(t)
+	var rows []row
+	var large string
+	for _, n := range []int{1, 2, 4} {
+		workers := startWorkers(t, p, n)
+		var ids, bodies []string
+		for i := range 8 {
+			id := fmt.Sprintf("tp-%d-%d", n, i)
+			ids = append(ids, id)
+			bodies = append(bodies, fmt.Sprintf(`{"requestId":%q,"operation":"export","targets":[%q]}`, id, scenario.WorkspaceID))
+		}
+		m := measureRun(t, p, ids, bodies)
+		large = ids[0]
+		peak, rss := stopWorkers(workers)
+		rows = append(rows,
+			row{fmt.Sprintf("%d instance(s): ARM throughput, 429 share (8 exports)", n),
+				fmt.Sprintf("%.0f %% of %g/s, %.2f %% 429 (%d calls, %v)", 100*m.rate, benchRefill, 100*m.share, m.calls, m.wall.Round(time.Second)),
+				">= 90 %, < 1 %", verdict(m.rate >= 0.9 && m.share < 0.01)},
+			row{fmt.Sprintf("%d instance(s): status call with Azurite (p50 / max)", n),
+				fmt.Sprintf("%v / %v", m.statusP50.Round(time.Millisecond), m.statusMax.Round(time.Millisecond)), "< 200 ms", verdict(m.statusMax < 200*time.Millisecond)},
+			row{fmt.Sprintf("%d instance(s): peak RSS per worker", n), rss, "< 200 MiB", verdict(peak > 0 && peak < 200)})
+	}
+	workers := startWorkers(t, p, 2)
+	var ids, bodies []string
+	for i := range 50 {
+		id := fmt.Sprintf("many-%d", i)
+		ids = append(ids, id)
+		bodies = append(bodies, fmt.Sprintf(`{"requestId":%q,"operation":"export","targets":[%q]}`, id, scenario.RegistryID))
+	}
+	m := measureRun(t, p, ids, bodies)
+	peak, rss := stopWorkers(workers)
+	lost, doubled := checkRecords(t, p, ids)
+	rows = append(rows,
+		row{"50 concurrent requests, 2 instances: all done, lost / doubled records", fmt.Sprintf("%d steps in %v; %d lost, %d doubled", m.steps, m.wall.Round(time.Second), lost, doubled),
+			"nothing lost or doubled", verdict(lost == 0 && doubled == 0)},
+		row{"50 concurrent requests: status call (p50 / max)", fmt.Sprintf("%v / %v", m.statusP50.Round(time.Millisecond), m.statusMax.Round(time.Millisecond)), "< 200 ms", verdict(m.statusMax < 200*time.Millisecond)},
+		row{"50 concurrent requests: peak RSS per worker", rss, "< 200 MiB", verdict(peak > 0 && peak < 200)},
+		row{"50 concurrent requests: messages sent twice", "not measured", "(figure)", "-"})
+	small, big := pageCost(t, p, ids[0]), pageCost(t, p, large)
+	rows = append(rows, row{"one results page: registry export vs workspace export",
+		fmt.Sprintf("%v (%d records) vs %v (%d records)", small.d.Round(100*time.Microsecond), small.total, big.d.Round(100*time.Microsecond), big.total),
+		"independent of size (ratio < 2)", verdict(float64(big.d) < 2*float64(small.d))})
+	return rows
+}
+
+func stopWorkers(ws []*procs.Proc) (peak float64, list string) {
+	var rss []string
+	for _, w := range ws {
+		v := w.PeakRSSMiB()
+		peak = max(peak, v)
+		rss = append(rss, fmt.Sprintf("%.0f", v))
+		w.Stop(10 * time.Second)
+	}
+	return peak, strings.Join(rss, ", ") + " MiB"
+}
+
+// checkRecords reads every result of every request: a request with fewer
+// records than steps lost some; a resource recorded twice for the same
+// operation is doubled.
+func checkRecords(t *testing.T, p *parts, ids []string) (lost, doubled int) {
+	for _, id := range ids {
+		st := status(t, p, id)
+		recs := p.api.Results(t, id)
+		seen := map[string]bool{}
+		for _, r := range recs {
+			k := r.Operation + " " + r.Kind + " " + r.Resource
+			if seen[k] {
+				doubled++
+			}
+			seen[k] = true
+		}
+		lost += max(st.Counts.Discovered-len(recs), 0)
+	}
+	return lost, doubled
+}
+
+func startWorkers(t *testing.T, p *parts, n int) []*procs.Proc {
+	var out []*procs.Proc
+	for i := range n {
+		env := []string{fmt.Sprintf("DSR_LISTEN=127.0.0.1:%d", procs.FreePort(t)), "DSR_CONCURRENCY=8", "DSR_SWEEP_INTERVAL=30s"}
+		for k, v := range p.settings {
+			env = append(env, k+"="+v)
+		}
+		out = append(out, procs.Start(t, fmt.Sprintf("worker-%d-of-%d", i, n), filepath.Join(procs.Binaries(t), "handler"), env, "worker"))
+	}
+	return out
+}
+
+// measured is the figures of a run of requests.
+type measured struct {
+	rate, share          float64 // ARM calls answered per second, of the refill; 429s of ARM calls
+	calls, steps         int
+	wall                 time.Duration
+	statusP50, statusMax time.Duration
+}
+
+// measureRun submits the bodies and polls the requests' status (one call
+// every 100 ms, round robin) until all are terminal, sampling the
+// simulator's counts: the rate is the ARM calls answered (not 429) per
+// second from the moment the bucket's burst is spent to the last call, as
+// a share of the refill.
+func measureRun(t *testing.T, p *parts, ids, bodies []string) measured {
+	var m measured
+	before := p.sim.Stats(t)
+	start := time.Now()
+	for _, b := range bodies {
+		p.api.Submit(t, b)
+	}
+	var lat []time.Duration
+	var steadyAt, lastAt time.Time
+	var steadyOK, lastOK int
+	done := map[string]bool{}
+	for i := 0; len(done) < len(ids); i++ {
+		id := ids[i%len(ids)]
+		if done[id] {
+			continue
+		}
+		t0 := time.Now()
+		st := status(t, p, id)
+		lat = append(lat, time.Since(t0))
+		now := time.Now()
+		req, thr := delta(p.sim.Stats(t), before)
+		ok := req - thr
+		if steadyAt.IsZero() && ok >= benchBurst {
+			steadyAt, steadyOK = now, ok
+		}
+		if ok != lastOK {
+			lastOK, lastAt = ok, now
+		}
+		m.calls, m.share = req, float64(thr)/float64(max(req, 1))
+		switch st.State {
+		case "succeeded":
+			done[id] = true
+			m.steps += st.Counts.Discovered
+		case "failed", "partial", "cancelled":
+			t.Fatalf("%s: %v", id, st)
+		}
+		if time.Since(start) > 15*time.Minute {
+			t.Fatalf("%s not done after 15 minutes: %v", id, st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	m.wall = time.Since(start)
+	if !steadyAt.IsZero() && lastAt.After(steadyAt) {
+		m.rate = float64(lastOK-steadyOK) / lastAt.Sub(steadyAt).Seconds() / benchRefill
+	}
+	slices.Sort(lat)
+	m.statusP50, m.statusMax = lat[len(lat)/2], lat[len(lat)-1]
+	return m
+}
+
+func delta(now, before procs.Stats) (req, thr int) {
+	r1, t1 := now.Total()
+	r0, t0 := before.Total()
+	return r1 - r0, t1 - t0
+}
+
+func status(t *testing.T, p *parts, id string) procs.Status {
+	resp, err := http.Get(p.host.URL() + "/api/dsr/requests/" + id + "?code=" + benchKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var st procs.Status
+	if resp.StatusCode == http.StatusOK {
+		_ = json.Unmarshal(b, &st)
+	}
+	return st
+}
+
+// page is the median time of the first results page (5 calls) and the
+// request's record count.
+type page struct {
+	d     time.Duration
+	total int
+}
+
+func pageCost(t *testing.T, p *parts, id string) page {
+	var ds []time.Duration
+	for range 5 {
+		t0 := time.Now()
+		resp, err := http.Get(p.host.URL() + "/api/dsr/requests/" + id + "/results?code=" + benchKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("results of %s: %d", id, resp.StatusCode)
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	slices.Sort(ds)
+	return page{d: ds[len(ds)/2], total: len(p.api.Results(t, id))}
+}
+
+// readiness starts the handler in local mode five times and times process
+// start to the first answer of GET / (polled every millisecond).
+func readiness(t *testing.T) row {
+	bin := filepath.Join(procs.Binaries(t), "handler")
+	var ds []time.Duration
+	for range 5 {
+		port := procs.FreePort(t)
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("DSR_LISTEN=127.0.0.1:%d", port), "DSR_DATA_DIR="+t.TempDir(), "DSR_LOG_LEVEL=error")
+		c := &http.Client{Timeout: 100 * time.Millisecond}
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var d time.Duration
+		for time.Since(start) < 10*time.Second {
+			resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+			if err == nil {
+				resp.Body.Close()
+				d = time.Since(start)
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if d == 0 {
+			t.Fatal("the handler never answered GET /")
+		}
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	med := ds[len(ds)/2]
+	return row{"readiness: process start to first GET / (median of 5)", fmt.Sprintf("%.1f ms (min %.1f)", float64(med.Microseconds())/1000, float64(ds[0].Microseconds())/1000), "< 20 ms", verdict(med < 20*time.Millisecond)}
+}
+
+func newClient(b *testing.B, s *sim.Server, srv *httptest.Server, hc *http.Client) *azureapi.Client {
+	client, err := azureapi.New(simCred{s.IssueToken(sim.DefaultAudience)}, azureapi.Options{
+		Endpoints: catalog.Endpoints{ARM: srv.URL + "/arm", ModelManagement: srv.URL + "/mm/{location}", Experiments: srv.URL + "/exp/{location}",
+			AML: srv.URL + "/aml/{location}"},
+		Transport:           hc,
+		ContentAllowPrivate: true, // the simulator serves content from loopback
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return client
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
