@@ -467,11 +467,29 @@ func (r *run) poll(ctx context.Context) error {
 }
 
 // confirm GETs the resource and records the delete once it answers 404.
+// confirming makes the running step the confirmation of a DELETE that
+// answered status: if the confirming GET fails and the step is retried
+// (settle reschedules r.step), the retry confirms again instead of sending
+// a second DELETE, which would find 404 and record "absent" although this
+// request deleted the resource.
+func (r *run) confirming(status int, upstream string) {
+	if r.step.Phase == PhaseConfirm {
+		return
+	}
+	next := *r.step
+	next.Kind, next.Phase, next.Status, next.UpstreamID, next.Attempt, next.Token = KindDelete, PhaseConfirm, status, upstream, 0, ""
+	if next.Since.IsZero() {
+		next.Since = r.started
+	}
+	r.step = &next
+}
+
 func (r *run) confirm(ctx context.Context, status int, upstream string) error {
 	u, err := r.API.Endpoints().URL(r.ref.Kind, r.ref.Kind.Path, r.ref.Path, r.step.Loc, nil)
 	if err != nil {
 		return r.fail(ctx, 0, "", "InvalidResource", err.Error())
 	}
+	r.confirming(status, upstream)
 	_, err = r.API.Get(ctx, u)
 	if errors.Is(err, azureapi.ErrGone) {
 		return r.record(ctx, dsr.Record{Operation: dsr.StepDelete, Outcome: dsr.Succeeded, HTTPStatus: status, UpstreamRequestID: upstream, MatchedBy: r.step.Why})
