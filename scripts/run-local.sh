@@ -58,7 +58,12 @@ cat <<BANNER
     curl -s -X POST $API -H 'Content-Type: application/json' \\
       -d '{"requestId":"alice-delete-$ID","operation":"delete","match":"subject","targets":["$WS"],"subject":$ALICE,"allowDisplayName":true}'
 
-  Results land in $DSR_DATA_DIR/dsr/requests/<requestId>/ (request.json, results/, export/, summary.json)
+  Or with the command-line client (bin/amldsr): submit, watch a progress bar, fetch and verify the bundle:
+    bin/amldsr submit export --target $RG --request-id cli-$ID --wait
+    bin/amldsr fetch cli-$ID --from-dir $DSR_DATA_DIR --out ./bundle-cli-$ID && bin/amldsr verify ./bundle-cli-$ID
+
+  Results land in $DSR_DATA_DIR/dsr/requests/<requestId>/ (request.json, results/, export/, manifest.json,
+  summary.json, report.html)
 
 BANNER
 ./bin/handler
