@@ -122,8 +122,14 @@ func ListenToAzure(log *slog.Logger, debug bool) {
 // retry rather than of every call.
 func retryWorthNoting(msg string) bool {
 	switch {
-	case strings.HasPrefix(msg, "=====> Try=1 "), strings.HasPrefix(msg, "response 2"), strings.HasPrefix(msg, "exit due to"):
+	case strings.HasPrefix(msg, "=====> Try=1 "), strings.HasPrefix(msg, "exit due to"):
 		return false
+	case strings.HasPrefix(msg, "response "):
+		// Every call's answer is a "response" event: only those the
+		// policy retries (408, 429, 5xx) are part of a retry. A 404 is
+		// the normal end of a confirmation.
+		code, _, _ := strings.Cut(strings.TrimPrefix(msg, "response "), " ")
+		return code == "408" || code == "429" || strings.HasPrefix(code, "5")
 	}
 	return true
 }

@@ -92,3 +92,27 @@ func TestAzureRetriesAtInfo(t *testing.T) {
 		}
 	}
 }
+
+// Only the events of a retry reach info: the answers the retry policy
+// retries, its later tries and its delays; not every call's answer.
+func TestRetryWorthNoting(t *testing.T) {
+	for _, c := range []struct {
+		msg  string
+		want bool
+	}{
+		{"=====> Try=1 for GET https://h/x", false},
+		{"=====> Try=2 for GET https://h/x", true},
+		{"response 200", false},
+		{"response 404", false},
+		{"response 409", false},
+		{"response 429", true},
+		{"response 503", true},
+		{"response 408", true},
+		{"End Try #1, Delay=869ms", true},
+		{"exit due to non-retriable status code", false},
+	} {
+		if got := retryWorthNoting(c.msg); got != c.want {
+			t.Errorf("retryWorthNoting(%q) = %v, want %v", c.msg, got, c.want)
+		}
+	}
+}

@@ -28,7 +28,9 @@ func TestTwoInstancesShareOneBucket(t *testing.T) {
 	for i := range 2 {
 		env := []string{fmt.Sprintf("DSR_LISTEN=127.0.0.1:%d", procs.FreePort(t)), "DSR_CONCURRENCY=8", "DSR_SWEEP_INTERVAL=5s"}
 		for k, v := range parts.settings {
-			env = append(env, k+"="+v)
+			if k != "DSR_PUBLIC_URL" { // the test host's own URL; workers serve no API
+				env = append(env, k+"="+v)
+			}
 		}
 		// Each instance alone may spend the whole bucket.
 		env = append(env, "DSR_READS_PER_SECOND=20", "DSR_DELETES_PER_SECOND=20")
