@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -25,25 +24,7 @@ var openAPI *openapitest.Transport
 // TestMain installs the check and fails the package when any answer did
 // not match the document, listing each with its call and body.
 func TestMain(m *testing.M) {
-	v, err := openapitest.New(api.OpenAPI)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "openapi.json:", err)
-		os.Exit(1)
-	}
-	openAPI = &openapitest.Transport{Base: http.DefaultTransport, Validator: v}
-	http.DefaultTransport = openAPI
-	code := m.Run()
-	checked, failures := openAPI.Result()
-	if len(failures) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d of %d answers of the API do not match internal/api/openapi.json:\n", len(failures), checked)
-		for _, f := range failures {
-			fmt.Fprintln(os.Stderr, "  "+f)
-		}
-		code = 1
-	} else if testing.Verbose() {
-		fmt.Fprintf(os.Stderr, "%d answers of the API match internal/api/openapi.json\n", checked)
-	}
-	os.Exit(code)
+	openapitest.Main(m, api.OpenAPI, func(t *openapitest.Transport) { openAPI = t })
 }
 
 // TestOpenAPIServed reads the document from a running handler, as a Logic

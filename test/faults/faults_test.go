@@ -1,4 +1,4 @@
-package e2e
+package faults
 
 import (
 	"encoding/json"
@@ -26,6 +26,9 @@ const (
 	outage = 60 * time.Second // Azurite down, the token endpoint failing
 	storm  = 30 * time.Second // every call answered 429, or 503
 )
+
+// functionKey is the test host's function key.
+const functionKey = "test-function-key"
 
 // faultCase runs the scenario under one fault and returns its
 // fingerprint and the output of the processes that ran steps.
