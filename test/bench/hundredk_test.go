@@ -75,7 +75,7 @@ func hundredK(t *testing.T, small page) []row {
 	peak, rss := stopWorkers(workers)
 	twice := simTwice(t, p)
 	rows = append(rows, row{name + ": simulator calls made twice (a step run twice)", twice, "0", verdict(strings.HasPrefix(twice, "0 "))})
-	big := firstPage(t, p, id)
+	big, pageErr := firstPage(t, p, id)
 	host := p.host.PeakRSSMiB()
 	peak = max(peak, host)
 	sends := p.bus.Sends(t, id)
@@ -84,29 +84,30 @@ func hundredK(t *testing.T, small page) []row {
 		row{fmt.Sprintf("%s: status call with Azurite every %v (p50 / max)", name, *bigPoll), fmt.Sprintf("%v / %v (%d calls, %d cut off by the limit)", lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), len(lat), timeouts),
 			"< 200 ms", verdict(lat[len(lat)-1] < 200*time.Millisecond)},
 		row{name + ": one results page vs registry export",
-			fmt.Sprintf("%v (%d records) vs %v (%d records)", big.Round(100*time.Microsecond), st.Counts.Discovered-st.Counts.Pending, small.d.Round(100*time.Microsecond), small.total),
-			"independent of size (ratio < 2)", verdict(float64(big) < 2*float64(small.d))},
+			fmt.Sprintf("%v (%d records) vs %v (%d records)%s", big.Round(100*time.Microsecond), st.Counts.Discovered-st.Counts.Pending, small.d.Round(100*time.Microsecond), small.total, pageErr),
+			"independent of size (ratio < 2)", verdict(pageErr == "" && float64(big) < 2*float64(small.d))},
 		row{name + ": step messages sent twice (of them re-drives)", sentTwice(sends), "(figure)", "-"})
 }
 
 // firstPage is the median time of the first results page of id (5 calls).
-func firstPage(t *testing.T, p *parts, id string) time.Duration {
+// A page that fails is reported, not fatal (a busy Azurite answers 500).
+func firstPage(t *testing.T, p *parts, id string) (time.Duration, string) {
 	var ds []time.Duration
 	for range 5 {
 		t0 := time.Now()
 		resp, err := http.Get(p.host.URL() + "/api/dsr/requests/" + id + "/results?code=" + benchKey)
 		if err != nil {
-			t.Fatal(err)
+			return 0, err.Error()
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("results of %s: %d", id, resp.StatusCode)
+			return 0, fmt.Sprintf("%d after %v", resp.StatusCode, time.Since(t0).Round(time.Second))
 		}
 		ds = append(ds, time.Since(t0))
 	}
 	slices.Sort(ds)
-	return ds[len(ds)/2]
+	return ds[len(ds)/2], ""
 }
 
 // bigStatus is one status call that gives up after limit.
