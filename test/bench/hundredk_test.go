@@ -97,12 +97,12 @@ func firstPage(t *testing.T, p *parts, id string) (time.Duration, string) {
 		t0 := time.Now()
 		resp, err := http.Get(p.host.URL() + "/api/dsr/requests/" + id + "/results?code=" + benchKey)
 		if err != nil {
-			return 0, err.Error()
+			return 0, "; first page failed: " + err.Error()
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return 0, fmt.Sprintf("%d after %v", resp.StatusCode, time.Since(t0).Round(time.Second))
+			return 0, fmt.Sprintf("; first page failed: %d after %v", resp.StatusCode, time.Since(t0).Round(time.Second))
 		}
 		ds = append(ds, time.Since(t0))
 	}
