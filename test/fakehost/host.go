@@ -118,6 +118,10 @@ func (h *Host) Starts() int { h.mu.Lock(); defer h.mu.Unlock(); return h.started
 // Output returns what the current handler process printed.
 func (h *Host) Output() string { h.mu.Lock(); defer h.mu.Unlock(); return h.proc.Output() }
 
+// PeakRSSMiB is the current handler process's peak resident set
+// (procs.Proc.PeakRSSMiB).
+func (h *Host) PeakRSSMiB() float64 { h.mu.Lock(); defer h.mu.Unlock(); return h.proc.PeakRSSMiB() }
+
 // Close stops the triggers and the handler.
 func (h *Host) Close() {
 	if h.stop == nil {

@@ -1,7 +1,10 @@
 package procs
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -21,6 +24,9 @@ type ServiceBusOptions struct {
 	// sent within it is accepted and dropped.
 	DuplicateDetection time.Duration
 	Debug              bool // log frames and operations to the output
+	// Admin starts the stand-in's admin HTTP port (SB_ADMIN_PORT), which
+	// counts sends: see ServiceBus.Sends.
+	Admin bool
 }
 
 // ServiceBus is a running stand-in for Azure Service Bus
@@ -31,11 +37,16 @@ type ServiceBus struct {
 	Port int
 	// ConnectionString is for azservicebus.NewClientFromConnectionString.
 	ConnectionString string
-	node, script     string
-	opts             ServiceBusOptions
+	// AdminURL is http://127.0.0.1:PORT of the admin port (Options.Admin).
+	AdminURL     string
+	node, script string
+	opts         ServiceBusOptions
 }
 
-var listening = regexp.MustCompile(`servicebus-standin listening on 127\.0\.0\.1:(\d+)`)
+var (
+	listening = regexp.MustCompile(`servicebus-standin listening on 127\.0\.0\.1:(\d+)`)
+	adminLine = regexp.MustCompile(`servicebus-standin admin on 127\.0\.0\.1:(\d+)`)
+)
 
 // StartServiceBus installs the npm packages if needed, starts the stand-in
 // with node on a free port and waits until it listens. It stops when the
@@ -50,7 +61,11 @@ func StartServiceBus(t testing.TB, opts ServiceBusOptions) *ServiceBus {
 	script := filepath.Join(Root(), "test", "servicebus-standin", "standin.js")
 	p := Start(t, "servicebus-standin", node, opts.env(), script)
 	port := waitListening(t, p, 20*time.Second)
-	return &ServiceBus{
+	var admin string
+	if opts.Admin {
+		admin = fmt.Sprintf("http://127.0.0.1:%d", waitLine(t, p, adminLine, 20*time.Second))
+	}
+	return &ServiceBus{AdminURL: admin,
 		Proc: p, node: node, script: script, opts: opts,
 		Port: port,
 		ConnectionString: fmt.Sprintf("Endpoint=sb://127.0.0.1:%d/;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true",
@@ -72,6 +87,9 @@ func (o ServiceBusOptions) env() []string {
 	if o.DuplicateDetection > 0 {
 		env = append(env, fmt.Sprintf("SB_DUPLICATE_DETECTION_MS=%d", o.DuplicateDetection.Milliseconds()))
 	}
+	if o.Admin {
+		env = append(env, "SB_ADMIN_PORT=0")
+	}
 	if o.Debug {
 		env = append(env, "SB_DEBUG=1")
 	}
@@ -82,9 +100,16 @@ func (o ServiceBusOptions) env() []string {
 // port it names.
 func waitListening(t testing.TB, p *Proc, timeout time.Duration) int {
 	t.Helper()
+	return waitLine(t, p, listening, timeout)
+}
+
+// waitLine waits for a line of p's output that re matches and returns the
+// port its first group names.
+func waitLine(t testing.TB, p *Proc, re *regexp.Regexp, timeout time.Duration) int {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if m := listening.FindStringSubmatch(p.Output()); m != nil {
+		if m := re.FindStringSubmatch(p.Output()); m != nil {
 			port, err := strconv.Atoi(m[1])
 			if err != nil {
 				t.Fatalf("servicebus-standin: bad port %q", m[1])
@@ -92,10 +117,48 @@ func waitListening(t testing.TB, p *Proc, timeout time.Duration) int {
 			return port
 		}
 		if p.Exited() {
-			t.Fatalf("servicebus-standin exited before listening:\n%s", p.Output())
+			t.Fatalf("servicebus-standin exited before %q:\n%s", re, p.Output())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("servicebus-standin not listening after %v:\n%s", timeout, p.Output())
+	t.Fatalf("servicebus-standin: no %q after %v:\n%s", re, timeout, p.Output())
 	return 0
+}
+
+// SendCounts are the stand-in's counts of sends (GET /sends). A message id
+// "<id>.r<time>" (a re-drive, worker.RedriveID) counts as a send of <id>.
+type SendCounts struct {
+	IDs       int `json:"ids"`       // distinct message ids
+	Sends     int `json:"sends"`     // messages sent, dropped duplicates included
+	SentTwice int `json:"sentTwice"` // ids sent more than once
+	// SentTwiceRedriven is how many of SentTwice had a re-drive among
+	// their sends.
+	SentTwiceRedriven int `json:"sentTwiceRedriven"`
+	Examples          []struct {
+		RequestID string `json:"requestId"`
+		ID        string `json:"id"`
+		Sends     int    `json:"sends"`
+		Redrives  int    `json:"redrives"`
+	} `json:"examples"`
+}
+
+// Sends returns the counts of sends of the messages whose requestId
+// application property is one of requestIDs (all messages when none are
+// named). It needs Options.Admin.
+func (b *ServiceBus) Sends(t testing.TB, requestIDs ...string) SendCounts {
+	t.Helper()
+	if b.AdminURL == "" {
+		t.Fatal("servicebus-standin: Sends needs ServiceBusOptions.Admin")
+	}
+	q := url.Values{"requestId": requestIDs}
+	resp, err := http.Get(b.AdminURL + "/sends?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c SendCounts
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("servicebus-standin GET /sends: %d %v", resp.StatusCode, err)
+	}
+	return c
 }

@@ -5,6 +5,7 @@
 const crypto = require('crypto');
 const rhea = require('rhea');
 const codec = require('./codec.js');
+const {Sends} = require('./sends.js');
 
 const types = rhea.types;
 const DLQ = '/$deadletterqueue';
@@ -57,6 +58,7 @@ class Broker {
         this.queues = new Map();
         this.locks = new Map(); // lock token (hex) -> entry
         this.seq = 0;
+        this.sends = new Sends(); // every message clients sent, dropped duplicates included
     }
 
     queue(address) {
@@ -68,6 +70,7 @@ class Broker {
     // enqueue adds a parsed message to q and returns its sequence number.
     // A future x-opt-scheduled-enqueue-time holds it until then.
     enqueue(q, m) {
+        this.sends.note(codec.appProperty(m, 'requestId'), m.id);
         if (this.duplicate(q, m)) {
             this.log('duplicate dropped', q.name, m.id);
             return q.seen.get(String(m.id)).seq;

@@ -38,7 +38,7 @@ function parse(buf) {
         case 0x70: m.ttl = field(s, 2); break;
         case 0x72: m.annotations = s.value || []; m.annRaw = raw; break;
         case 0x73: m.props = raw; m.id = field(s, 0); break;
-        case 0x74: m.appRaw = raw; break;
+        case 0x74: m.appRaw = raw; m.app = s.value || []; break;
         case 0x75: m.data.push(s.value); m.body.push(raw); break;
         case 0x76: case 0x77: m.body.push(raw); break;
         default: break; // delivery annotations and footer are dropped
@@ -48,8 +48,13 @@ function parse(buf) {
 }
 
 // annotation returns the value of a message annotation of m.
-function annotation(m, key) {
-    const a = m.annotations;
+function annotation(m, key) { return pair(m.annotations, key); }
+
+// appProperty returns the value of an application property of m.
+function appProperty(m, key) { return pair(m.app || [], key); }
+
+// pair looks key up in a (typed key, typed value, ...) list.
+function pair(a, key) {
     for (let i = 0; i + 1 < a.length; i += 2) {
         if (a[i].value === key) return a[i + 1].value;
     }
@@ -114,4 +119,4 @@ function swapGuid(b) {
 
 const sym = types.wrap_symbol;
 
-module.exports = {parse, annotation, tail, encode, swapGuid, sym};
+module.exports = {parse, annotation, appProperty, tail, encode, swapGuid, sym};

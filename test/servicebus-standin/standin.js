@@ -6,7 +6,9 @@
 // SB_MAX_DELIVERY_COUNT (10), SB_MAX_MESSAGE_SIZE (262144), SB_DEBUG (1 logs
 // frames and operations to stderr), SB_DUPLICATE_DETECTION_MS (0: off; else
 // requiresDuplicateDetection with this history window: a message whose id was
-// sent within the window is accepted and dropped, as Service Bus does).
+// sent within the window is accepted and dropped, as Service Bus does),
+// SB_ADMIN_PORT (unset: off; 0 picks a free port: an HTTP server on
+// 127.0.0.1 answering GET /sends with the counts of sends.js).
 const env = (name, def) => (process.env[name] === undefined || process.env[name] === '' ? def : Number(process.env[name]));
 const cfg = {
     port: env('SB_PORT', 0),
@@ -15,6 +17,7 @@ const cfg = {
     maxMessageSize: env('SB_MAX_MESSAGE_SIZE', 262144),
     duplicateWindowMs: env('SB_DUPLICATE_DETECTION_MS', 0),
     debug: process.env.SB_DEBUG === '1',
+    adminPort: env('SB_ADMIN_PORT', -1),
 };
 if (cfg.debug && !process.env.DEBUG) process.env.DEBUG = 'rhea:frames'; // read when rhea loads
 
@@ -198,4 +201,20 @@ const server = container.listen({
 });
 server.on('listening', () => console.log(`servicebus-standin listening on 127.0.0.1:${server.address().port}`));
 server.on('error', (err) => { console.error('servicebus-standin:', err.message); process.exit(1); });
+if (cfg.adminPort >= 0) admin(cfg.adminPort);
+
+// admin serves GET /sends[?requestId=ID...]: the counts of sends (see
+// sends.js) of the requests named, or of all.
+function admin(port) {
+    const srv = require('http').createServer((req, res) => {
+        const u = new URL(req.url, 'http://127.0.0.1');
+        if (req.method !== 'GET' || u.pathname !== '/sends') {
+            res.writeHead(404).end();
+            return;
+        }
+        res.writeHead(200, {'Content-Type': 'application/json'});
+        res.end(JSON.stringify(broker.sends.summary(u.searchParams.getAll('requestId'))));
+    });
+    srv.listen(port, '127.0.0.1', () => console.log(`servicebus-standin admin on 127.0.0.1:${srv.address().port}`));
+}
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
