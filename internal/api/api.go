@@ -97,19 +97,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req, err := dsr.Decode(http.MaxBytesReader(w, r.Body, dsr.MaxBody))
-	var tooLarge *http.MaxBytesError
-	var invalid dsr.ValidationError
-	switch {
-	case errors.As(err, &tooLarge):
-		writeProblem(w, Problem{Type: ProblemTooLarge, Title: "Body too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fmt.Sprintf("the body must be at most %d bytes", dsr.MaxBody)})
-		return
-	case errors.As(err, &invalid):
-		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid request", Status: http.StatusBadRequest,
-			Detail: "the request body is not a valid data-subject request", Errors: invalid})
-		return
-	case err != nil:
-		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid request", Status: http.StatusBadRequest, Detail: err.Error()})
+	if p := bodyProblem(err, "Invalid request", "the request body is not a valid data-subject request"); p != nil {
+		writeProblem(w, *p)
 		return
 	}
 	if errs := req.CheckCallback(s.Callbacks); errs != nil {
@@ -117,9 +106,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			Detail: "the callback cannot be accepted", Errors: errs})
 		return
 	}
-	if field, target := s.outsideScopes(req.Targets); target != "" {
-		writeProblem(w, Problem{Type: ProblemForbidden, Title: "Target not allowed", Status: http.StatusForbidden,
-			Detail: "the target is outside DSR_ALLOWED_SCOPES", Errors: []dsr.FieldError{{Field: field, Message: "outside the allowed scopes"}}})
+	if p := s.scopeProblem(req.Targets, ""); p != nil {
+		writeProblem(w, *p)
 		return
 	}
 	req = req.WithDefaults()
@@ -139,6 +127,36 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.Log.Info("request accepted", "request_id", req.RequestID, "op", string(req.Operation), "targets", len(req.Targets), "dry_run", req.DryRun)
 	}
 	s.writeStatus(w, r, req.RequestID)
+}
+
+// bodyProblem maps an error of decoding a body (read through
+// http.MaxBytesReader) to its problem: 413 past dsr.MaxBody, 400 with the
+// field errors of a dsr.ValidationError, 400 otherwise; nil for no error.
+func bodyProblem(err error, title, invalidDetail string) *Problem {
+	var tooLarge *http.MaxBytesError
+	var invalid dsr.ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return &Problem{Type: ProblemTooLarge, Title: "Body too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("the body must be at most %d bytes", dsr.MaxBody)}
+	case errors.As(err, &invalid):
+		return &Problem{Type: ProblemValidation, Title: title, Status: http.StatusBadRequest, Detail: invalidDetail, Errors: invalid}
+	default:
+		return &Problem{Type: ProblemValidation, Title: title, Status: http.StatusBadRequest, Detail: err.Error()}
+	}
+}
+
+// scopeProblem is the 403 of a target outside DSR_ALLOWED_SCOPES (nil when
+// every target is inside); prefix names where the targets sit in the body.
+func (s *Server) scopeProblem(targets []string, prefix string) *Problem {
+	field, target := s.outsideScopes(targets)
+	if target == "" {
+		return nil
+	}
+	return &Problem{Type: ProblemForbidden, Title: "Target not allowed", Status: http.StatusForbidden,
+		Detail: "the target is outside DSR_ALLOWED_SCOPES", Errors: []dsr.FieldError{{Field: prefix + field, Message: "outside the allowed scopes"}}}
 }
 
 func isJSON(ct string) bool {

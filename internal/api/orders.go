@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -27,24 +26,12 @@ func (s *Server) putOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now().UTC()
 	o, err := orders.Decode(http.MaxBytesReader(w, r.Body, dsr.MaxBody), name, s.Callbacks, now)
-	var tooLarge *http.MaxBytesError
-	var invalid dsr.ValidationError
-	switch {
-	case errors.As(err, &tooLarge):
-		writeProblem(w, Problem{Type: ProblemTooLarge, Title: "Body too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fmt.Sprintf("the body must be at most %d bytes", dsr.MaxBody)})
-		return
-	case errors.As(err, &invalid):
-		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid order", Status: http.StatusBadRequest,
-			Detail: "the body is not a valid standing order", Errors: invalid})
-		return
-	case err != nil:
-		writeProblem(w, Problem{Type: ProblemValidation, Title: "Invalid order", Status: http.StatusBadRequest, Detail: err.Error()})
+	if p := bodyProblem(err, "Invalid order", "the body is not a valid standing order"); p != nil {
+		writeProblem(w, *p)
 		return
 	}
-	if field, target := s.outsideScopes(o.Request.Targets); target != "" {
-		writeProblem(w, Problem{Type: ProblemForbidden, Title: "Target not allowed", Status: http.StatusForbidden,
-			Detail: "the target is outside DSR_ALLOWED_SCOPES", Errors: []dsr.FieldError{{Field: "request." + field, Message: "outside the allowed scopes"}}})
+	if p := s.scopeProblem(o.Request.Targets, "request."); p != nil {
+		writeProblem(w, *p)
 		return
 	}
 	st := s.Ledger.Store()
