@@ -40,6 +40,13 @@ type Ledger struct {
 	requests map[string]*dsr.AcceptedRequest // immutable once written
 	caps     capCache                        // the step cap's stops (cap.go)
 	reads    readCache                       // what status derivation read (reads.go)
+	statuses statusCache                     // large running requests' statuses (statuscache.go)
+	bg       sync.WaitGroup                  // background status derivations
+
+	// StatusCacheFrom is the size (records plus markers) from which a
+	// running request's status is served from the cache and derived again
+	// in the background; zero means DefaultStatusCacheFrom.
+	StatusCacheFrom int
 
 	// OnTerminal, when set, is called by Finalize before it writes the
 	// summary of a request that has a callback (package callback starts

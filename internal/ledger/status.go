@@ -15,6 +15,14 @@ import (
 
 // Status derives the status document of a request from its markers and
 // records. A terminal request's status is its summary.json.
+//
+// A running request of at least StatusCacheFrom steps is answered from
+// the status this process derived last, and derived again in the
+// background when that one is older than its refresh interval (see
+// statuscache.go): its derivation lists every record and marker, which
+// at that size costs seconds, not one call's worth. A terminal state is
+// never served from the cache; it comes from summary.json, which the
+// background derivation writes.
 func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	ar, err := l.Request(ctx, id)
 	if err != nil {
@@ -22,11 +30,22 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	}
 	var summary dsr.Status
 	if err := getJSON(ctx, l.store, dsr.SummaryBlob(id), &summary); err == nil {
+		l.statuses.drop(id)
 		summary.SetDue(l.dueDays, l.now())
 		return &summary, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	if st := l.cachedStatus(id, ar); st != nil {
+		return st, nil
+	}
+	return l.derive(ctx, id, ar)
+}
+
+// derive derives id's status from its markers and records, finalizes it
+// when it is terminal, and caches it when it is running and large.
+func (l *Ledger) derive(ctx context.Context, id string, ar *dsr.AcceptedRequest) (*dsr.Status, error) {
+	began := time.Now()
 	// Markers first: a record written after this listing is still seen
 	// below; see state for the second pass that makes an empty marker
 	// listing trustworthy.
@@ -66,11 +85,15 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !final { // a record landed meanwhile: still running
-			st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
-			st.SetDue(l.dueDays, l.now())
+		if final {
+			l.statuses.drop(id)
+			return st, nil
 		}
+		// a record landed meanwhile: still running
+		st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
+		st.SetDue(l.dueDays, l.now())
 	}
+	l.statuses.put(id, st, l.now(), len(t.recorded)+len(pending), time.Since(began), l.cacheFrom())
 	return st, nil
 }
 

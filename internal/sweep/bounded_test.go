@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -305,4 +306,48 @@ func mustDir(t *testing.T) store.Store {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestALargeRequestIsCountedFromTheCache: a large running request whose
+// markers change at every visit is counted (for its step cap) from the
+// status this process derived in the last CountEvery, not by listing its
+// records at every sweep; the cap still applies.
+func TestALargeRequestIsCountedFromTheCache(t *testing.T) {
+	clock := newClock()
+	clock.Advance(-2 * time.Hour) // markers are fresh by the store's clock
+	cs := storetest.NewCounting(mustDir(t))
+	s := sweeperOn(cs, clock, &sender{clock: clock})
+	s.Ledger.StatusCacheFrom = 3
+	s.Ledger.SetClock(clock.Now)
+	s.MaxSteps = 100
+	ctx := context.Background()
+	pendingRequest(t, s.Ledger, "r-a", "op-0", time.Now())
+	for i := range 4 {
+		if _, err := s.Ledger.Record(ctx, fmt.Sprint("done-", i), dsr.Record{RequestID: "r-a", Outcome: dsr.Succeeded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := s.Sweep(ctx, false); err != nil || rep.Active != 1 {
+		t.Fatalf("first sweep: %+v %v", rep, err)
+	}
+	for i := 1; i <= 3; i++ {
+		pendingRequest(t, s.Ledger, "r-a", fmt.Sprint("op-", i), time.Now()) // a change at every visit
+		clock.Advance(time.Minute)                                           // the cached status is due for a refresh, but younger than CountEvery
+		cs.Reset()
+		if rep, err := s.Sweep(ctx, false); err != nil || rep.Unchanged != 0 || rep.Active != 1 {
+			t.Fatalf("sweep %d: %+v %v", i, rep, err)
+		}
+		s.Ledger.Wait()
+		if n := cs.Calls("list", dsr.ResultsPrefix("r-a")); n != 0 {
+			t.Fatalf("sweep %d listed the records %d times, want 0 (cached count)", i, n)
+		}
+	}
+	s.MaxSteps = 5 // 4 records and 5 markers: over it, by the cached count
+	pendingRequest(t, s.Ledger, "r-a", "op-4", time.Now())
+	if _, err := s.Sweep(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, capped, err := s.Ledger.Capped(ctx, "r-a"); err != nil || !capped {
+		t.Fatalf("capped = %v, %v: the cap must hold on the cached count", capped, err)
+	}
 }

@@ -241,7 +241,7 @@ func (s *Sweeper) request(ctx context.Context, r *run, id string) (finalized boo
 		r.rep.Unchanged++
 		return false, nil
 	}
-	st, err := s.Ledger.Status(ctx, id)
+	st, err := s.status(ctx, id, len(markers))
 	if errors.Is(err, store.ErrNotFound) {
 		// An index entry without request.json: a submit that failed or
 		// was killed before writing it, or one still running.
@@ -283,6 +283,29 @@ func (s *Sweeper) request(ctx context.Context, r *run, id string) (finalized boo
 		s.remember(id, fp)
 	}
 	return false, err
+}
+
+// CountEvery is how long the sweep goes by a large running request's
+// cached status (ledger.StatusCacheFrom) before it derives one again.
+const CountEvery = 5 * time.Minute
+
+// status is id's status for the sweep. A large request that still has
+// markers is not terminal (a marker's step has not been recorded, or its
+// record's marker is stale and re-driven below), and its status serves
+// only the step cap. So the sweep counts it from the records of the
+// status this process derived in the last CountEvery and the markers
+// listed now: deriving one lists every record, the cost a visit must not
+// pay.
+func (s *Sweeper) status(ctx context.Context, id string, markers int) (*dsr.Status, error) {
+	if markers > 0 {
+		if st := s.Ledger.CachedStatus(id, CountEvery); st != nil {
+			// its records then, and the markers now
+			st.Counts.Discovered += markers - st.Counts.Pending
+			st.Counts.Pending = markers
+			return st, nil
+		}
+	}
+	return s.Ledger.Status(ctx, id)
 }
 
 // stale picks the markers old enough, by the store's clock, to be read:

@@ -1,0 +1,137 @@
+package ledger
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"amldsr/internal/dsr"
+)
+
+// DefaultStatusCacheFrom is the size (records plus markers) from which a
+// running request's status is served from the cache: below it a
+// derivation lists a few pages and is cheaper than a stale answer.
+const DefaultStatusCacheFrom = 2000
+
+// Refresh bounds of a cached status. A status is derived again when it is
+// older than refreshFactor times what its last derivation cost, and at
+// least minRefresh: the listing work a request's status polls cause is
+// then at most 1/refreshFactor of the store's time, however often they
+// come. refreshTimeout ends a background derivation that hangs.
+const (
+	minRefresh     = 2 * time.Second
+	refreshFactor  = 3
+	refreshTimeout = 10 * time.Minute
+)
+
+// statusCache holds the last status this process derived for each large
+// running request. Its zero value is ready.
+type statusCache struct {
+	mu   sync.Mutex
+	byID map[string]*cachedStatus
+}
+
+type cachedStatus struct {
+	st         dsr.Status // running, never terminal
+	at         time.Time  // when it was derived, by this process's clock
+	cost       time.Duration
+	refreshing bool
+}
+
+// put caches st, a running status derived from size records and markers
+// at at in cost, when size is at least from; a smaller request is dropped.
+func (c *statusCache) put(id string, st *dsr.Status, at time.Time, size int, cost time.Duration, from int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if size < from {
+		delete(c.byID, id)
+		return
+	}
+	if c.byID == nil || len(c.byID) > maxCachedRequests {
+		c.byID = map[string]*cachedStatus{}
+	}
+	c.byID[id] = &cachedStatus{st: *st, at: at, cost: cost}
+}
+
+// get returns a copy of id's cached status, or nil. refresh is true for
+// the one caller that finds it due for a refresh and should start it.
+func (c *statusCache) get(id string, now time.Time) (st *dsr.Status, refresh bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byID[id]
+	if e == nil {
+		return nil, false
+	}
+	cp := e.st
+	if !e.refreshing && now.Sub(e.at) >= max(minRefresh, refreshFactor*e.cost) {
+		e.refreshing, refresh = true, true
+	}
+	return &cp, refresh
+}
+
+// recent returns a copy of id's cached status if it is at most maxAge old.
+func (c *statusCache) recent(id string, now time.Time, maxAge time.Duration) *dsr.Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byID[id]
+	if e == nil || now.Sub(e.at) > maxAge {
+		return nil
+	}
+	cp := e.st
+	return &cp
+}
+
+// failed ends a refresh that did not put a status; the next call retries.
+func (c *statusCache) failed(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.byID[id]; e != nil {
+		e.refreshing = false
+	}
+}
+
+func (c *statusCache) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.byID, id)
+}
+
+func (l *Ledger) cacheFrom() int {
+	if l.StatusCacheFrom > 0 {
+		return l.StatusCacheFrom
+	}
+	return DefaultStatusCacheFrom
+}
+
+// cachedStatus returns id's cached running status, or nil when there is
+// none, and starts its derivation in the background when it is due.
+func (l *Ledger) cachedStatus(id string, ar *dsr.AcceptedRequest) *dsr.Status {
+	st, refresh := l.statuses.get(id, l.now())
+	if st == nil {
+		return nil
+	}
+	if refresh {
+		l.bg.Add(1)
+		go func() {
+			defer l.bg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+			defer cancel()
+			if _, err := l.derive(ctx, id, ar); err != nil {
+				l.statuses.failed(id)
+			}
+		}()
+	}
+	st.SetDue(l.dueDays, l.now())
+	return st
+}
+
+// CachedStatus returns the running status this process derived for id
+// at most maxAge ago, when the request is large enough to be cached,
+// without deriving one; nil when there is none. The sweep checks the step
+// cap of a large request with it.
+func (l *Ledger) CachedStatus(id string, maxAge time.Duration) *dsr.Status {
+	return l.statuses.recent(id, l.now(), maxAge)
+}
+
+// Wait waits for the status derivations running in the background.
+func (l *Ledger) Wait() { l.bg.Wait() }

@@ -1,0 +1,117 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"amldsr/internal/dsr"
+	"amldsr/internal/store/dir"
+	"amldsr/internal/store/storetest"
+)
+
+// TestALargeRequestsStatusListsNothing: once a running request is at
+// least StatusCacheFrom steps, a status call lists neither its records
+// nor its markers; the status is derived again in the background when it
+// is due, and that derivation is the one that finds the end and writes
+// the summary.
+func TestALargeRequestsStatusListsNothing(t *testing.T) {
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := storetest.NewCounting(st)
+	l := New(cs, "dsr")
+	l.StatusCacheFrom = 5
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func() { mu.Lock(); now = now.Add(minRefresh + time.Second); mu.Unlock() }
+	ctx := context.Background()
+	if _, _, err := l.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	l.Pend(ctx, "r1", Marker{OpKey: "open"}) // keeps the request running
+	succeed := func(i int) {
+		if _, err := l.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 10 {
+		succeed(i)
+	}
+	status := func(step string) *dsr.Status {
+		t.Helper()
+		s, err := l.Status(ctx, "r1")
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return s
+	}
+	listings := func() int {
+		return cs.Calls("list", dsr.ResultsPrefix("r1")) + cs.Calls("list", dsr.PendingPrefix("r1"))
+	}
+
+	if s := status("first"); s.State != dsr.StateRunning || s.Counts.Succeeded != 10 || listings() == 0 {
+		t.Fatalf("first status: %s, %d succeeded, %d listings; want running, 10, derived", s.State, s.Counts.Succeeded, listings())
+	}
+	succeed(10)
+	cs.Reset()
+	for range 5 {
+		if s := status("cached"); s.State != dsr.StateRunning || s.Counts.Succeeded != 10 {
+			t.Fatalf("cached status: %s, %d succeeded; want the cached running, 10", s.State, s.Counts.Succeeded)
+		}
+	}
+	if n := listings(); n != 0 {
+		t.Fatalf("5 cached status calls listed %d times, want 0", n)
+	}
+	advance()
+	if s := status("due"); s.Counts.Succeeded != 10 { // answered at once; derived behind it
+		t.Fatalf("due status: %d succeeded, want the cached 10", s.Counts.Succeeded)
+	}
+	l.Wait()
+	if s := status("refreshed"); s.Counts.Succeeded != 11 || s.State != dsr.StateRunning {
+		t.Fatalf("refreshed status: %s, %d succeeded; want running, 11", s.State, s.Counts.Succeeded)
+	}
+	if err := l.Done(ctx, "r1", "open"); err != nil {
+		t.Fatal(err)
+	}
+	advance()
+	if s := status("end unseen"); s.State != dsr.StateRunning {
+		t.Fatalf("status before the background derivation: %s, want the cached running", s.State)
+	}
+	l.Wait()
+	s := status("end")
+	if s.State != dsr.StateSucceeded || s.Counts.Succeeded != 11 || s.ManifestSHA256 == "" {
+		t.Fatalf("final status: %s, %d succeeded, manifest %q; want succeeded from the summary the background wrote", s.State, s.Counts.Succeeded, s.ManifestSHA256)
+	}
+	if _, err := l.Summary(ctx, "r1"); err != nil {
+		t.Fatalf("summary.json: %v", err)
+	}
+}
+
+// TestASmallRequestsStatusIsAlwaysDerived: below StatusCacheFrom every
+// status call sees every record written before it.
+func TestASmallRequestsStatusIsAlwaysDerived(t *testing.T) {
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := New(st, "dsr")
+	ctx := context.Background()
+	if _, _, err := l.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	l.Pend(ctx, "r1", Marker{OpKey: "open"})
+	for i := range 20 {
+		if _, err := l.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := l.Status(ctx, "r1")
+		if err != nil || s.Counts.Succeeded != i+1 {
+			t.Fatalf("after record %d: %+v %v", i, s, err)
+		}
+	}
+}
