@@ -20,24 +20,25 @@ import (
 // the status this process derived last, and derived again in the
 // background when that one is older than its refresh interval (see
 // statuscache.go): its derivation lists every record and marker, which
-// at that size costs seconds, not one call's worth. A terminal state is
-// never served from the cache; it comes from summary.json, which the
-// background derivation writes.
+// at that size costs seconds, not one call's worth. Such a call reads
+// nothing from the store. A terminal state is never served from the
+// cache: the background derivation reads summary.json first (another
+// instance may have written it) and otherwise finds the end and writes
+// it; the cache entry is then dropped and the next call reads it.
 func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	ar, err := l.Request(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	if st := l.cachedStatus(id, ar); st != nil {
+		return st, nil
+	}
 	var summary dsr.Status
 	if err := getJSON(ctx, l.store, dsr.SummaryBlob(id), &summary); err == nil {
-		l.statuses.drop(id)
 		summary.SetDue(l.dueDays, l.now())
 		return &summary, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
-	}
-	if st := l.cachedStatus(id, ar); st != nil {
-		return st, nil
 	}
 	return l.derive(ctx, id, ar)
 }

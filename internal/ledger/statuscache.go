@@ -2,10 +2,12 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"amldsr/internal/dsr"
+	"amldsr/internal/store"
 )
 
 // DefaultStatusCacheFrom is the size (records plus markers) from which a
@@ -116,13 +118,27 @@ func (l *Ledger) cachedStatus(id string, ar *dsr.AcceptedRequest) *dsr.Status {
 			defer l.bg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
 			defer cancel()
-			if _, err := l.derive(ctx, id, ar); err != nil {
-				l.statuses.failed(id)
-			}
+			l.refresh(ctx, id, ar)
 		}()
 	}
 	st.SetDue(l.dueDays, l.now())
 	return st
+}
+
+// refresh derives id's cached status again, unless its summary.json has
+// been written meanwhile (by any instance): then the entry is dropped and
+// the next status call answers from the summary.
+func (l *Ledger) refresh(ctx context.Context, id string, ar *dsr.AcceptedRequest) {
+	if _, err := l.Summary(ctx, id); err == nil {
+		l.statuses.drop(id)
+		return
+	} else if !errors.Is(err, store.ErrNotFound) {
+		l.statuses.failed(id)
+		return
+	}
+	if _, err := l.derive(ctx, id, ar); err != nil {
+		l.statuses.failed(id)
+	}
 }
 
 // CachedStatus returns the running status this process derived for id

@@ -67,6 +67,9 @@ func TestALargeRequestsStatusListsNothing(t *testing.T) {
 	if n := listings(); n != 0 {
 		t.Fatalf("5 cached status calls listed %d times, want 0", n)
 	}
+	if n := cs.Calls("get", dsr.RequestPrefix("r1")); n != 0 {
+		t.Fatalf("5 cached status calls read %d blobs of the request, want 0", n)
+	}
 	advance()
 	if s := status("due"); s.Counts.Succeeded != 10 { // answered at once; derived behind it
 		t.Fatalf("due status: %d succeeded, want the cached 10", s.Counts.Succeeded)
@@ -113,5 +116,55 @@ func TestASmallRequestsStatusIsAlwaysDerived(t *testing.T) {
 		if err != nil || s.Counts.Succeeded != i+1 {
 			t.Fatalf("after record %d: %+v %v", i, s, err)
 		}
+	}
+}
+
+// TestACachedStatusSeesAnotherInstancesSummary: when another instance
+// finalizes a large request, this one's cached running status gives way
+// to the summary at its next refresh, which derives nothing (no listing,
+// no second manifest).
+func TestACachedStatusSeesAnotherInstancesSummary(t *testing.T) {
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := storetest.NewCounting(st)
+	l, other := New(cs, "dsr"), New(st, "dsr")
+	l.StatusCacheFrom = 3
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	l.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ctx := context.Background()
+	if _, _, err := l.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	l.Pend(ctx, "r1", Marker{OpKey: "open"})
+	for i := range 5 {
+		if _, err := l.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := l.Status(ctx, "r1"); err != nil || s.State != dsr.StateRunning {
+		t.Fatalf("first status: %+v %v", s, err)
+	}
+	if err := l.Done(ctx, "r1", "open"); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := other.Status(ctx, "r1"); err != nil || s.State != dsr.StateSucceeded {
+		t.Fatalf("the other instance's status: %+v %v", s, err)
+	}
+	mu.Lock()
+	now = now.Add(minRefresh + time.Second)
+	mu.Unlock()
+	cs.Reset()
+	if s, err := l.Status(ctx, "r1"); err != nil || s.State != dsr.StateRunning {
+		t.Fatalf("due status: %+v %v; want the cached running", s, err)
+	}
+	l.Wait()
+	if n := cs.Calls("list", dsr.ResultsPrefix("r1")) + cs.Calls("put", dsr.RequestPrefix("r1")); n != 0 {
+		t.Fatalf("the refresh listed or wrote %d times; the summary was there", n)
+	}
+	if s, err := l.Status(ctx, "r1"); err != nil || s.State != dsr.StateSucceeded || s.ManifestSHA256 == "" {
+		t.Fatalf("status after the refresh: %+v %v; want the other instance's summary", s, err)
 	}
 }
