@@ -417,12 +417,18 @@ func pageCost(t testing.TB, p *parts, id string) page {
 	return page{d: ds[len(ds)/2], total: len(p.api.Results(t, id))}
 }
 
-// readiness starts the handler in local mode five times and times process
-// start to the first answer of GET / (polled every millisecond).
+// readinessRuns is how many starts the readiness row takes the median of.
+const readinessRuns = 11
+
+// readiness starts the handler in local mode readinessRuns times and times
+// process start to the first answer of GET / (polled every millisecond).
+// It also gives the CPU time (user + system) the process used until then
+// (it is killed as soon as it answered): on a busy machine the wall time
+// mostly measures the wait for a core, the CPU time less so.
 func readiness(t testing.TB) row {
 	bin := filepath.Join(procs.Binaries(t), "handler")
-	var ds []time.Duration
-	for range 5 {
+	var ds, cpu []time.Duration
+	for range readinessRuns {
 		port := procs.FreePort(t)
 		cmd := exec.Command(bin)
 		cmd.Env = append(os.Environ(), fmt.Sprintf("DSR_LISTEN=127.0.0.1:%d", port), "DSR_DATA_DIR="+t.TempDir(), "DSR_LOG_LEVEL=error")
@@ -447,10 +453,14 @@ func readiness(t testing.TB) row {
 			t.Fatal("the handler never answered GET /")
 		}
 		ds = append(ds, d)
+		cpu = append(cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
 	slices.Sort(ds)
+	slices.Sort(cpu)
 	med := ds[len(ds)/2]
-	return row{"readiness: process start to first GET / (median of 5)", fmt.Sprintf("%.1f ms (min %.1f)", float64(med.Microseconds())/1000, float64(ds[0].Microseconds())/1000), "< 20 ms", verdict(med < 20*time.Millisecond)}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return row{fmt.Sprintf("readiness: process start to first GET / (median of %d)", readinessRuns),
+		fmt.Sprintf("%.1f ms (min %.1f; CPU until then %.1f ms)", ms(med), ms(ds[0]), ms(cpu[len(cpu)/2])), "< 20 ms", verdict(med < 20*time.Millisecond)}
 }
 
 func newClient(b *testing.B, s *sim.Server, srv *httptest.Server, hc *http.Client) *azureapi.Client {
