@@ -13,7 +13,7 @@ import (
 // handler answers its first request (the readiness goal is 20 ms), so a
 // large table or a regexp with a big bounded repetition is built lazily
 // or by hand instead.
-const maxInitBytes = 64 << 10
+const maxInitBytes = 48 << 10
 
 // The packages of this test binary are the handler's: their init costs,
 // read from the runtime's init trace of a run of this binary that runs no
