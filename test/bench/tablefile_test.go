@@ -35,7 +35,7 @@ func (f *tableFile) add(rs ...row) error {
 		f.rows = append(f.rows, r)
 		b.WriteString(rowLine(r))
 		if f.log != nil {
-			f.log(rowLine(r))
+			f.log(strings.TrimSuffix(rowLine(r), "\n"))
 		}
 	}
 	out, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND, 0)
