@@ -35,10 +35,12 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 # One table, measured in one run (not part of make test): test/bench/table_test.go.
+# BENCH_ROWS selects row groups (steps,stream,instances,readiness,big; empty: all).
 BENCH_TABLE ?= $(CURDIR)/.run/bench-table.txt
+BENCH_ROWS ?=
 bench:
 	@mkdir -p $(dir $(BENCH_TABLE))
-	$(GO) test -count=1 -timeout 40m -run '^TestBenchTable$$' ./test/bench -args -table $(BENCH_TABLE)
+	$(GO) test -count=1 -timeout 40m -run '^TestBenchTable$$' ./test/bench -args -table $(BENCH_TABLE) -rows '$(BENCH_ROWS)'
 	@cat $(BENCH_TABLE)
 
 # The Functions app: a static linux/amd64 binary, host.json and the function

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -27,37 +28,22 @@ func serve(ctx context.Context, cfg config.Config, a *app) error {
 // serveLocal serves the API on DSR_LISTEN, consumes the queue in process
 // and sweeps on a ticker, until ctx ends (SIGINT, SIGTERM): then it stops
 // taking requests and messages, lets in-flight steps finish (or releases
-// them), and returns.
+// them), and returns. Readiness (GET /) is answered as soon as it
+// listens; API requests wait for the start-up sweep (see startGate).
 func serveLocal(ctx context.Context, cfg config.Config, a *app) error {
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
 	}
-	srv := newServer(localHandler(cfg, routes(a)), localWriteTimeout)
+	started := make(chan struct{})
+	srv := newServer(localHandler(cfg, startGate(started, routes(a))), localWriteTimeout)
 	a.log.Info("amldsr local mode", "listen", "http://"+ln.Addr().String(), "data_dir", cfg.DataDir, "queue", queueName(cfg, a))
 	if api.BeyondLoopback(cfg.Listen) {
 		a.log.Warn("listening beyond loopback: the API acts with this machine's Azure login for anyone who reaches it",
 			"listen", cfg.Listen, "allowed_hosts", strings.Join(api.AllowedHosts(cfg.Listen, cfg.PublicURL), ","))
 	}
-	if a.embedded {
-		// The embedded queue starts empty: whatever was pending when the
-		// last process stopped is sent again now. Its dead letters start
-		// empty too: the start-up sweep does not wait on them (a receive
-		// waits a second on an empty queue, and the API is not served yet).
-		dead := a.sweeper.DeadLetters
-		a.sweeper.DeadLetters = nil
-		rep, err := a.sweeper.Sweep(ctx, true)
-		a.sweeper.DeadLetters = dead
-		if err != nil {
-			a.log.Warn("start-up sweep", "error", err)
-		} else if rep.Redriven > 0 || rep.Finalized > 0 {
-			a.log.Info("resumed earlier work", "steps", rep.Redriven, "finalized", rep.Finalized)
-		}
-	}
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); newRunner(cfg, a).Run(ctx) }()
-	go func() { defer wg.Done(); sweepEvery(ctx, cfg.SweepInterval, a) }()
+	wg.Add(1)
 	serveErr := make(chan error, 1)
 	go func() {
 		defer wg.Done()
@@ -65,6 +51,13 @@ func serveLocal(ctx context.Context, cfg config.Config, a *app) error {
 			serveErr <- err
 		}
 	}()
+	if a.embedded {
+		startupSweep(ctx, a)
+	}
+	close(started)
+	wg.Add(2)
+	go func() { defer wg.Done(); newRunner(cfg, a).Run(ctx) }()
+	go func() { defer wg.Done(); sweepEvery(ctx, cfg.SweepInterval, a) }()
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
@@ -75,6 +68,63 @@ func serveLocal(ctx context.Context, cfg config.Config, a *app) error {
 	srv.Shutdown(shut)
 	wg.Wait()
 	return err
+}
+
+// startupSweep: the embedded queue starts empty, so whatever was pending
+// when the last process stopped is sent again now. Its dead letters start
+// empty too: the start-up sweep does not wait on them (a receive waits a
+// second on an empty queue).
+func startupSweep(ctx context.Context, a *app) {
+	dead := a.sweeper.DeadLetters
+	a.sweeper.DeadLetters = nil
+	rep, err := a.sweeper.Sweep(ctx, true)
+	a.sweeper.DeadLetters = dead
+	if err != nil {
+		a.log.Warn("start-up sweep", "error", err)
+	} else if rep.Redriven > 0 || rep.Finalized > 0 {
+		a.log.Info("resumed earlier work", "steps", rep.Redriven, "finalized", rep.Finalized)
+	}
+}
+
+// startupWait bounds how long an API request waits for local mode's
+// start-up sweep before it is answered 503.
+var startupWait = 10 * time.Second
+
+// startGate answers readiness and health (GET /, GET /healthz) at once and
+// holds every other request until started is closed (the start-up sweep
+// has re-sent earlier work, so a request's steps are not sent twice and
+// its status is not read half-resumed). A request still waiting after
+// startupWait gets 503 problem+json with Retry-After.
+func startGate(started <-chan struct{}, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" && r.URL.Path != "/healthz" && !isClosed(started) {
+			t := time.NewTimer(startupWait)
+			defer t.Stop()
+			select {
+			case <-started:
+			case <-r.Context().Done():
+				return
+			case <-t.C:
+				w.Header().Set("Retry-After", "1")
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.Header().Set("Cache-Control", "no-store")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				json.NewEncoder(w).Encode(api.Problem{Type: api.ProblemUnavailable, Title: "Starting", Status: http.StatusServiceUnavailable,
+					Detail: "amldsr is resuming earlier work; try again shortly"})
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // Timeouts of the servers. A request is read within serverReadTimeout

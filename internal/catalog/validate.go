@@ -3,7 +3,6 @@ package catalog
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,16 +14,57 @@ const (
 	MaxRestPath = 1024 // bytes in a rest parameter (an artifact path)
 )
 
+// The patterns below are matched by hand: compiled as regexps, their
+// bounded repetitions cost milliseconds of every process's start-up.
 var (
-	nameRE     = regexp.MustCompile(`^[A-Za-z0-9\-_.()]{1,260}$`)
-	locationRE = regexp.MustCompile(`^[a-z0-9]{2,40}$`)
-	guidRE     = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// locationRE is ^[a-z0-9]{2,40}$.
+	locationRE = charRun{min: 2, max: 40, ok: func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }}
+	// guidRE is ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$.
+	guidRE guidPattern
 )
+
+// charRun matches min to max bytes that ok accepts, and nothing else.
+type charRun struct {
+	min, max int
+	ok       func(byte) bool
+}
+
+func (r charRun) MatchString(s string) bool {
+	if len(s) < r.min || len(s) > r.max {
+		return false
+	}
+	for i := range len(s) {
+		if !r.ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// guidPattern matches a GUID: 8-4-4-4-12 hex digits, either case.
+type guidPattern struct{}
+
+func (guidPattern) MatchString(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+		} else if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidName applies the request contract's rule for a name segment of a
 // target: 1 to 260 letters, digits, '-', '_', '.', '(', ')', not ending in '.'.
 func ValidName(s string) error {
-	if !nameRE.MatchString(s) {
+	if !nameChars(s) {
 		return fmt.Errorf("%q is not 1 to 260 letters, digits, '-', '_', '.', '(' or ')'", s)
 	}
 	if strings.HasSuffix(s, ".") {
@@ -32,6 +72,11 @@ func ValidName(s string) error {
 	}
 	return nil
 }
+
+// nameChars is ^[A-Za-z0-9\-_.()]{1,260}$ (see locationRE).
+var nameChars = charRun{min: 1, max: 260, ok: func(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.()", c) >= 0
+}}.MatchString
 
 // ValidGUID reports whether s is a GUID such as an Entra ID object id.
 func ValidGUID(s string) bool { return guidRE.MatchString(s) }
