@@ -60,4 +60,10 @@ func TestPacedLocallyUsesNoAttempt(t *testing.T) {
 	if next.Attempt != s.Attempt {
 		t.Fatalf("attempt %d after a local refusal, want %d", next.Attempt, s.Attempt)
 	}
+	// A new message, not the one that came in sent again: a queue with
+	// duplicate detection would drop that one, and the step would wait
+	// for the sweep.
+	if m[0].MessageID == s.MessageID() {
+		t.Fatalf("rescheduled under the message id it came with (%s)", m[0].MessageID)
+	}
 }

@@ -82,6 +82,10 @@ type Step struct {
 	// Restarts counts a delete's DELETEs sent again after its long-running
 	// operation failed for a transient reason.
 	Restarts int `json:"restarts,omitempty"`
+	// Paced counts reschedules after a refusal by local pacing, which
+	// use no attempt: each is a new message (a new id), not the same one
+	// sent again.
+	Paced int `json:"paced,omitempty"`
 }
 
 // Operation is the result-record operation of the step, derived here only:

@@ -223,7 +223,9 @@ func (r *run) settle(ctx context.Context, err error) error {
 	case azureapi.Throttled, azureapi.Transient:
 		if azureapi.PacedLocally(ae) {
 			// Never sent: the same attempt again once the pacer has a token.
-			return r.reschedule(ctx, *r.step, ae.RetryAfter+time.Duration(rand.Int64N(int64(ae.RetryAfter)/5+1)))
+			next := *r.step
+			next.Paced++
+			return r.reschedule(ctx, next, ae.RetryAfter+time.Duration(rand.Int64N(int64(ae.RetryAfter)/5+1)))
 		}
 		if r.step.Attempt+1 >= r.Limits.MaxAttempts {
 			return r.fail(ctx, ae.Status, ae.RequestID, "GaveUp", fmt.Sprintf("gave up after %d attempts: %v", r.attempts, ae))
