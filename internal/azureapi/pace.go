@@ -22,8 +22,9 @@ import (
 // principal, every instance of this app included, so the local model
 // follows what ARM reports:
 //   - every response's x-ms-ratelimit-remaining-subscription-{class} and
-//     -subscription-global-{class} lower the local estimate to what is left
-//     (min(local, remaining));
+//     -subscription-global-{class} lower the local estimate to what is left,
+//     less this process's calls still in flight (sent since, or about to
+//     be): min(local, remaining - in flight);
 //   - when the remaining count is at or below LowWater the local bucket is
 //     emptied and its refill slows to (remaining/LowWater)² of the rate (at
 //     least 1/(2·LowWater)): N instances seeing the same low count together
@@ -60,6 +61,10 @@ type bucket struct {
 	last   time.Time // tokens counted up to here
 	until  time.Time // a 429's Retry-After: nothing refills before it
 	share  float64   // fraction of the rate refilled (low remaining counts)
+	// inflight counts this process's calls that took a token and have not
+	// been answered: ARM counts them already, or will before the next
+	// answer, so a remaining count is worth that much less here.
+	inflight int
 }
 
 // PacedCode is the code of a local pacing refusal.
@@ -142,6 +147,7 @@ func (p *Pacer) reserve(key, class string) time.Duration {
 	b := p.bucketLocked(key, class, now)
 	r := p.refillLocked(b, class, now)
 	b.tokens--
+	b.inflight++
 	var d time.Duration
 	if now.Before(b.until) {
 		d = b.until.Sub(now)
@@ -172,7 +178,11 @@ func (p *Pacer) refillLocked(b *bucket, class string, now time.Time) float64 {
 func (p *Pacer) refund(key, class string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.bucketLocked(key, class, p.clock()).tokens++
+	b := p.bucketLocked(key, class, p.clock())
+	b.tokens++
+	if b.inflight > 0 {
+		b.inflight--
+	}
 }
 
 func (p *Pacer) burst() float64 {
@@ -212,11 +222,12 @@ func (p *Pacer) Observe(key string, h http.Header) {
 		now := p.clock()
 		b := p.bucketLocked(key, class, now)
 		p.refillLocked(b, class, now)
+		left -= b.inflight // sent by this process since, or about to be
 		b.tokens = min(b.tokens, float64(left))
 		if left <= p.LowWater {
 			b.tokens = min(b.tokens, 0)
 		}
-		b.share = p.shareOf(left)
+		b.share = p.shareOf(max(left, 0))
 		p.mu.Unlock()
 	}
 }
@@ -284,6 +295,7 @@ func (pc pacing) Do(req *policy.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := req.Next()
+	p.finish(key, class)
 	if err != nil || resp == nil {
 		return resp, err
 	}
@@ -317,4 +329,17 @@ func subscriptionOf(path string) string {
 		}
 	}
 	return ""
+}
+
+// finish notes that a call of class to key, sent with a token of reserve,
+// was answered (or failed): it is no longer in flight.
+func (p *Pacer) finish(key, class string) {
+	if p == nil || p.rate(class) <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b := p.bucketLocked(key, class, p.clock()); b.inflight > 0 {
+		b.inflight--
+	}
 }

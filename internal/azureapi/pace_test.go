@@ -168,6 +168,7 @@ func TestPacersConvergeOnASharedBucket(t *testing.T) {
 					h.Set("Retry-After", "1")
 					pacers[i].Throttle("k", "reads", time.Second)
 				}
+				pacers[i].finish("k", "reads")
 				pacers[i].Observe("k", h)
 				next[i] = clk.t.Add(time.Millisecond) // 1 ms round trip
 			}
