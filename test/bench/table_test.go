@@ -249,11 +249,13 @@ func instances(t testing.TB, add func(...row)) page {
 		row{"50 concurrent requests: status call (p50 / max)", fmt.Sprintf("%v / %v", m.statusP50.Round(time.Millisecond), m.statusMax.Round(time.Millisecond)), "< 200 ms", verdict(m.statusMax < 200*time.Millisecond)},
 		row{"50 concurrent requests: peak RSS per worker", rss, "< 200 MiB", verdict(peak > 0 && peak < 200)},
 		row{"50 concurrent requests: step messages sent twice (of them re-drives)", sentTwice(sends), "(figure)", "-"})
-	small, big := pageCost(t, p, ids[0]), pageCost(t, p, large)
-	add(row{"one results page: registry export vs workspace export",
-		fmt.Sprintf("%v (%d records) vs %v (%d records)", small.d.Round(100*time.Microsecond), small.total, big.d.Round(100*time.Microsecond), big.total),
-		"independent of size (ratio < 2)", verdict(float64(big.d) < 2*float64(small.d))})
-	return small
+	// The workspace export has more records than a page holds: its first
+	// page is full, as the 100,000-step request's is, so the two compare
+	// pages of the same size from requests of very different sizes.
+	base := pageCost(t, p, large)
+	add(row{"one results page of a small request (baseline for the 100,000-step row)",
+		fmt.Sprintf("%v (%d records on the page, %d in the request)", base.d.Round(100*time.Microsecond), base.onPage, base.total), "(figure)", "-"})
+	return base
 }
 
 // sentTwice says how many step messages were sent more than once, and how
@@ -391,30 +393,19 @@ func status(t testing.TB, p *parts, id string) procs.Status {
 	return st
 }
 
-// page is the median time of the first results page (5 calls) and the
-// request's record count.
+// page is the median time of the first results page (5 calls), the
+// records on it and the request's record count.
 type page struct {
-	d     time.Duration
-	total int
+	d             time.Duration
+	onPage, total int
 }
 
 func pageCost(t testing.TB, p *parts, id string) page {
-	var ds []time.Duration
-	for range 5 {
-		t0 := time.Now()
-		resp, err := http.Get(p.host.URL() + "/api/dsr/requests/" + id + "/results?code=" + benchKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("results of %s: %d", id, resp.StatusCode)
-		}
-		ds = append(ds, time.Since(t0))
+	d, n, err := firstPage(p, id)
+	if err != "" {
+		t.Fatalf("results of %s%s", id, err)
 	}
-	slices.Sort(ds)
-	return page{d: ds[len(ds)/2], total: len(p.api.Results(t, id))}
+	return page{d: d, onPage: n, total: len(p.api.Results(t, id))}
 }
 
 // readinessRuns is how many starts the readiness row takes the median of.
