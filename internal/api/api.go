@@ -91,9 +91,7 @@ func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusOnly) WriteHeader(code int)        { s.status = code }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	if !isJSON(r.Header.Get("Content-Type")) {
-		writeProblem(w, Problem{Type: ProblemMediaType, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
-			Detail: "send the request as application/json"})
+	if !jsonBody(w, r, "request") {
 		return
 	}
 	req, err := dsr.Decode(http.MaxBytesReader(w, r.Body, dsr.MaxBody))
@@ -157,6 +155,17 @@ func (s *Server) scopeProblem(targets []string, prefix string) *Problem {
 	}
 	return &Problem{Type: ProblemForbidden, Title: "Target not allowed", Status: http.StatusForbidden,
 		Detail: "the target is outside DSR_ALLOWED_SCOPES", Errors: []dsr.FieldError{{Field: prefix + field, Message: "outside the allowed scopes"}}}
+}
+
+// jsonBody answers 415 problem+json, naming what (the request, the
+// order), unless r's body is declared application/json in UTF-8.
+func jsonBody(w http.ResponseWriter, r *http.Request, what string) bool {
+	if isJSON(r.Header.Get("Content-Type")) {
+		return true
+	}
+	writeProblem(w, Problem{Type: ProblemMediaType, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
+		Detail: "send the " + what + " as application/json"})
+	return false
 }
 
 func isJSON(ct string) bool {

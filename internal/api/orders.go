@@ -19,9 +19,7 @@ func (s *Server) putOrder(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !isJSON(r.Header.Get("Content-Type")) {
-		writeProblem(w, Problem{Type: ProblemMediaType, Title: "Unsupported media type", Status: http.StatusUnsupportedMediaType,
-			Detail: "send the order as application/json"})
+	if !jsonBody(w, r, "order") {
 		return
 	}
 	now := time.Now().UTC()
