@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"amldsr/internal/dsr"
 	"amldsr/internal/store"
@@ -120,15 +121,48 @@ func BuildFrom(ctx context.Context, src Source, id string) (*Manifest, error) {
 		return nil, err
 	}
 	slices.Sort(names) // byte order, whatever order the source walked in
-	for _, name := range names {
-		sum, size, err := hashOf(ctx, src, name)
-		if err != nil {
-			return nil, fmt.Errorf("manifest: %s: %w", name, err)
-		}
-		m.Files = append(m.Files, File{Name: name, Size: size, SHA256: sum})
+	m.Files = make([]File, len(names))
+	if err := hashAll(ctx, src, names, m.Files); err != nil {
+		return nil, err
 	}
 	m.Root = RootOf(m.Files)
 	return m, nil
+}
+
+// hashers is how many files BuildFrom reads at a time: a bundle on Blob
+// Storage costs a round trip per file, and these overlap.
+const hashers = 8
+
+// hashAll hashes names into files (same index), hashers at a time; the
+// first error ends it.
+func hashAll(ctx context.Context, src Source, names []string, files []File) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(hashers, len(names)) {
+		wg.Go(func() {
+			for i := range next {
+				sum, size, err := hashOf(ctx, src, names[i])
+				if err != nil {
+					cancel(fmt.Errorf("manifest: %s: %w", names[i], err))
+					continue
+				}
+				files[i] = File{Name: names[i], Size: size, SHA256: sum}
+			}
+		})
+	}
+feed:
+	for i := range names {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 func hashOf(ctx context.Context, src Source, name string) (string, int64, error) {
