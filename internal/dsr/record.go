@@ -100,3 +100,8 @@ func PendingBlob(id, opKey string) string { return PendingPrefix(id) + opKey + "
 const ActivePrefix = "active/"
 
 func ActiveBlob(id string) string { return ActivePrefix + id }
+
+// StatusSnapshotBlob holds the running status last derived for a large
+// request (ledger.StatusCacheFrom steps or more), for an instance that
+// has not derived one itself; never a terminal status.
+func StatusSnapshotBlob(id string) string { return "status/" + id + ".json" }

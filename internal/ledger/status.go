@@ -40,6 +40,12 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	// An instance that has not derived it yet starts from the status
+	// another one saved, if the request is large.
+	l.loadSnapshot(ctx, id)
+	if st := l.cachedStatus(id, ar); st != nil {
+		return st, nil
+	}
 	return l.derive(ctx, id, ar)
 }
 
@@ -88,13 +94,18 @@ func (l *Ledger) derive(ctx context.Context, id string, ar *dsr.AcceptedRequest)
 		}
 		if final {
 			l.statuses.drop(id)
+			_ = l.store.Delete(ctx, dsr.StatusSnapshotBlob(id)) // the summary answers now; a leftover is never read
 			return st, nil
 		}
 		// a record landed meanwhile: still running
 		st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
 		st.SetDue(l.dueDays, l.now())
 	}
-	l.statuses.put(id, st, l.now(), len(t.recorded)+len(pending), time.Since(began), l.cacheFrom())
+	size, cost := len(t.recorded)+len(pending), time.Since(began)
+	l.statuses.put(id, st, l.now(), size, cost, l.cacheFrom())
+	if size >= l.cacheFrom() {
+		l.saveSnapshot(ctx, id, st, l.now(), size, cost)
+	}
 	return st, nil
 }
 

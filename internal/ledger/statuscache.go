@@ -31,6 +31,7 @@ const (
 type statusCache struct {
 	mu   sync.Mutex
 	byID map[string]*cachedStatus
+	seen map[string]bool // requests this process derived a status of
 }
 
 type cachedStatus struct {
@@ -45,6 +46,10 @@ type cachedStatus struct {
 func (c *statusCache) put(id string, st *dsr.Status, at time.Time, size int, cost time.Duration, from int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.seen == nil || len(c.seen) > maxCachedRequests {
+		c.seen = map[string]bool{}
+	}
+	c.seen[id] = true
 	if size < from {
 		delete(c.byID, id)
 		return
@@ -83,6 +88,12 @@ func (c *statusCache) recent(id string, now time.Time, maxAge time.Duration) *ds
 	return &cp
 }
 
+func (c *statusCache) derived(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[id]
+}
+
 // failed ends a refresh that did not put a status; the next call retries.
 func (c *statusCache) failed(id string) {
 	c.mu.Lock()
@@ -103,6 +114,37 @@ func (l *Ledger) cacheFrom() int {
 		return l.StatusCacheFrom
 	}
 	return DefaultStatusCacheFrom
+}
+
+// snapshot is the body of status/{id}.json: a large running request's
+// status as an instance derived it, when (by that instance's clock), from
+// how many records and markers, and what the derivation cost.
+type snapshot struct {
+	Status    dsr.Status    `json:"status"`
+	DerivedAt time.Time     `json:"derivedAt"`
+	Size      int           `json:"size"`
+	Cost      time.Duration `json:"costNs"`
+}
+
+// saveSnapshot writes st for the instances that have not derived id's
+// status: the last writer wins, and a failure only costs them a
+// derivation of their own.
+func (l *Ledger) saveSnapshot(ctx context.Context, id string, st *dsr.Status, at time.Time, size int, cost time.Duration) {
+	_ = putJSON(ctx, l.store, dsr.StatusSnapshotBlob(id), snapshot{Status: *st, DerivedAt: at.UTC(), Size: size, Cost: cost}, store.PutOptions{})
+}
+
+// loadSnapshot puts id's snapshot into the cache, when there is one and
+// the request is large by this instance's measure, for cachedStatus to
+// answer from (and refresh when due).
+func (l *Ledger) loadSnapshot(ctx context.Context, id string) {
+	if l.statuses.derived(id) {
+		return // small when this process derived it; large ones are in the cache
+	}
+	var sn snapshot
+	if err := getJSON(ctx, l.store, dsr.StatusSnapshotBlob(id), &sn); err != nil || sn.Status.State.Terminal() || sn.Status.RequestID != id {
+		return
+	}
+	l.statuses.put(id, &sn.Status, sn.DerivedAt, sn.Size, sn.Cost, l.cacheFrom())
 }
 
 // cachedStatus returns id's cached running status, or nil when there is

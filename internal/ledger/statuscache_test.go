@@ -168,3 +168,48 @@ func TestACachedStatusSeesAnotherInstancesSummary(t *testing.T) {
 		t.Fatalf("status after the refresh: %+v %v; want the other instance's summary", s, err)
 	}
 }
+
+// TestAColdInstanceStartsFromTheSnapshot: an instance that has not derived
+// a large request's status answers from the snapshot another one saved,
+// listing nothing; the snapshot goes once the request is finalized.
+func TestAColdInstanceStartsFromTheSnapshot(t *testing.T) {
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := storetest.NewCounting(st)
+	warm, cold := New(st, "dsr"), New(cs, "dsr")
+	warm.StatusCacheFrom, cold.StatusCacheFrom = 3, 3
+	ctx := context.Background()
+	if _, _, err := warm.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	warm.Pend(ctx, "r1", Marker{OpKey: "open"})
+	for i := range 5 {
+		if _, err := warm.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := warm.Status(ctx, "r1")
+	if err != nil || w.State != dsr.StateRunning {
+		t.Fatalf("warm status: %+v %v", w, err)
+	}
+	cs.Reset()
+	c, err := cold.Status(ctx, "r1")
+	if err != nil || c.State != dsr.StateRunning || c.Counts != w.Counts {
+		t.Fatalf("cold status: %+v %v; want the warm instance's counts %+v", c, err, w.Counts)
+	}
+	if n := cs.Calls("list", dsr.ResultsPrefix("r1")) + cs.Calls("list", dsr.PendingPrefix("r1")); n != 0 {
+		t.Fatalf("the cold instance listed %d times; the snapshot was there", n)
+	}
+	if err := warm.Done(ctx, "r1", "open"); err != nil {
+		t.Fatal(err)
+	}
+	other := New(st, "dsr") // derives in line: finds the end, finalizes
+	if s, err := other.Status(ctx, "r1"); err != nil || s.State != dsr.StateSucceeded {
+		t.Fatalf("final status: %+v %v", s, err)
+	}
+	if _, _, err := st.Get(ctx, dsr.StatusSnapshotBlob("r1")); err == nil {
+		t.Fatal("the snapshot outlived the summary")
+	}
+}
