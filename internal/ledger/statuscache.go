@@ -19,11 +19,13 @@ const DefaultStatusCacheFrom = 2000
 // older than refreshFactor times what its last derivation cost, and at
 // least minRefresh: the listing work a request's status polls cause is
 // then at most 1/refreshFactor of the store's time, however often they
-// come. refreshTimeout ends a background derivation that hangs.
+// come. refreshTimeout ends a background derivation that hangs; it is
+// long enough for the finalization of a 100,000-step request (a manifest
+// over every blob, then the report).
 const (
 	minRefresh     = 2 * time.Second
 	refreshFactor  = 3
-	refreshTimeout = 10 * time.Minute
+	refreshTimeout = 30 * time.Minute
 )
 
 // statusCache holds the last status this process derived for each large
