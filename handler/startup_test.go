@@ -30,22 +30,8 @@ func (o blockingOrders) RunDue(ctx context.Context) (int, error) {
 // startLocal wires local mode on a free port with a start-up sweep that
 // waits until the returned release is called, and serves it.
 func startLocal(t *testing.T) (base string, release func()) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	env := map[string]string{"DSR_LISTEN": addr, "DSR_DATA_DIR": t.TempDir()}
-	cfg, err := config.Load(func(k string) string { return env[k] }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := wire(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, a, addr := wireLocal(t, ctx)
 	ch := make(chan struct{})
 	a.sweeper.Orders = blockingOrders{release: ch}
 	done := make(chan error, 1)
@@ -59,6 +45,28 @@ func startLocal(t *testing.T) (base string, release func()) {
 	}
 	t.Cleanup(func() { cancel(); release(); <-done })
 	return "http://" + addr, release
+}
+
+// wireLocal wires local mode (embedded queue, a fresh data dir) to listen
+// on a free loopback port, addr.
+func wireLocal(t *testing.T, ctx context.Context) (cfg config.Config, a *app, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"DSR_LISTEN": addr, "DSR_DATA_DIR": t.TempDir()}
+	cfg, err = config.Load(func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err = wire(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, a, addr
 }
 
 // getWithin polls url until it answers, for at most 20 s.
