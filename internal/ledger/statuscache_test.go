@@ -12,16 +12,42 @@ import (
 	"amldsr/internal/store/storetest"
 )
 
+// freshDir is an empty dir store.
+func freshDir(t *testing.T) *dir.Store {
+	t.Helper()
+	st, err := dir.Open(t.TempDir(), "dsr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// running accepts request r1 through l, accepted at, with the marker
+// "open" that keeps it running; succeed writes its record s{i}.
+func running(t *testing.T, l *Ledger, at time.Time) (succeed func(i int)) {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := l.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Pend(ctx, "r1", Marker{OpKey: "open"}); err != nil {
+		t.Fatal(err)
+	}
+	return func(i int) {
+		t.Helper()
+		if _, err := l.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestALargeRequestsStatusListsNothing: once a running request is at
 // least StatusCacheFrom steps, a status call lists neither its records
 // nor its markers; the status is derived again in the background when it
 // is due, and that derivation is the one that finds the end and writes
 // the summary.
 func TestALargeRequestsStatusListsNothing(t *testing.T) {
-	st, err := dir.Open(t.TempDir(), "dsr")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := freshDir(t)
 	cs := storetest.NewCounting(st)
 	l := New(cs, "dsr")
 	l.StatusCacheFrom = 5
@@ -30,15 +56,7 @@ func TestALargeRequestsStatusListsNothing(t *testing.T) {
 	l.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func() { mu.Lock(); now = now.Add(minRefresh + time.Second); mu.Unlock() }
 	ctx := context.Background()
-	if _, _, err := l.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	l.Pend(ctx, "r1", Marker{OpKey: "open"}) // keeps the request running
-	succeed := func(i int) {
-		if _, err := l.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	succeed := running(t, l, now)
 	for i := range 10 {
 		succeed(i)
 	}
@@ -98,20 +116,12 @@ func TestALargeRequestsStatusListsNothing(t *testing.T) {
 // TestASmallRequestsStatusIsAlwaysDerived: below StatusCacheFrom every
 // status call sees every record written before it.
 func TestASmallRequestsStatusIsAlwaysDerived(t *testing.T) {
-	st, err := dir.Open(t.TempDir(), "dsr")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := freshDir(t)
 	l := New(st, "dsr")
 	ctx := context.Background()
-	if _, _, err := l.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: time.Now().UTC()}); err != nil {
-		t.Fatal(err)
-	}
-	l.Pend(ctx, "r1", Marker{OpKey: "open"})
+	succeed := running(t, l, time.Now().UTC())
 	for i := range 20 {
-		if _, err := l.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
-			t.Fatal(err)
-		}
+		succeed(i)
 		s, err := l.Status(ctx, "r1")
 		if err != nil || s.Counts.Succeeded != i+1 {
 			t.Fatalf("after record %d: %+v %v", i, s, err)
@@ -124,10 +134,7 @@ func TestASmallRequestsStatusIsAlwaysDerived(t *testing.T) {
 // to the summary at its next refresh, which derives nothing (no listing,
 // no second manifest).
 func TestACachedStatusSeesAnotherInstancesSummary(t *testing.T) {
-	st, err := dir.Open(t.TempDir(), "dsr")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := freshDir(t)
 	cs := storetest.NewCounting(st)
 	l, other := New(cs, "dsr"), New(st, "dsr")
 	l.StatusCacheFrom = 3
@@ -135,14 +142,9 @@ func TestACachedStatusSeesAnotherInstancesSummary(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	l.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	ctx := context.Background()
-	if _, _, err := l.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	l.Pend(ctx, "r1", Marker{OpKey: "open"})
+	succeed := running(t, l, now)
 	for i := range 5 {
-		if _, err := l.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
-			t.Fatal(err)
-		}
+		succeed(i)
 	}
 	if s, err := l.Status(ctx, "r1"); err != nil || s.State != dsr.StateRunning {
 		t.Fatalf("first status: %+v %v", s, err)
@@ -173,22 +175,14 @@ func TestACachedStatusSeesAnotherInstancesSummary(t *testing.T) {
 // a large request's status answers from the snapshot another one saved,
 // listing nothing; the snapshot goes once the request is finalized.
 func TestAColdInstanceStartsFromTheSnapshot(t *testing.T) {
-	st, err := dir.Open(t.TempDir(), "dsr")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := freshDir(t)
 	cs := storetest.NewCounting(st)
 	warm, cold := New(st, "dsr"), New(cs, "dsr")
 	warm.StatusCacheFrom, cold.StatusCacheFrom = 3, 3
 	ctx := context.Background()
-	if _, _, err := warm.Accept(ctx, dsr.AcceptedRequest{Request: dsr.Request{RequestID: "r1", Operation: dsr.Delete, Targets: []string{"/subscriptions/s"}}, AcceptedAt: time.Now().UTC()}); err != nil {
-		t.Fatal(err)
-	}
-	warm.Pend(ctx, "r1", Marker{OpKey: "open"})
+	succeed := running(t, warm, time.Now().UTC())
 	for i := range 5 {
-		if _, err := warm.Record(ctx, fmt.Sprint("s", i), dsr.Record{RequestID: "r1", Outcome: dsr.Succeeded}); err != nil {
-			t.Fatal(err)
-		}
+		succeed(i)
 	}
 	w, err := warm.Status(ctx, "r1")
 	if err != nil || w.State != dsr.StateRunning {
