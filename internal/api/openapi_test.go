@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -29,23 +28,7 @@ import (
 var validating *openapitest.Transport
 
 func TestMain(m *testing.M) {
-	v, err := openapitest.New(api.OpenAPI)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "openapi.json:", err)
-		os.Exit(1)
-	}
-	validating = &openapitest.Transport{Base: http.DefaultTransport, Validator: v}
-	http.DefaultTransport = validating
-	code := m.Run()
-	checked, failures := validating.Result()
-	if len(failures) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d of %d answers do not match openapi.json:\n", len(failures), checked)
-		for _, f := range failures {
-			fmt.Fprintln(os.Stderr, "  "+f)
-		}
-		code = 1
-	}
-	os.Exit(code)
+	openapitest.Main(m, api.OpenAPI, func(tr *openapitest.Transport) { validating = tr })
 }
 
 func validator(t *testing.T) *openapitest.Validator {
