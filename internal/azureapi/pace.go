@@ -180,6 +180,12 @@ func (p *Pacer) refund(key, class string) {
 	defer p.mu.Unlock()
 	b := p.bucketLocked(key, class, p.clock())
 	b.tokens++
+	b.landed()
+}
+
+// landed notes that one of the bucket's calls is no longer in flight
+// (answered, or never sent).
+func (b *bucket) landed() {
 	if b.inflight > 0 {
 		b.inflight--
 	}
@@ -339,7 +345,5 @@ func (p *Pacer) finish(key, class string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if b := p.bucketLocked(key, class, p.clock()); b.inflight > 0 {
-		b.inflight--
-	}
+	p.bucketLocked(key, class, p.clock()).landed()
 }

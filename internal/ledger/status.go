@@ -101,10 +101,10 @@ func (l *Ledger) derive(ctx context.Context, id string, ar *dsr.AcceptedRequest)
 		st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
 		st.SetDue(l.dueDays, l.now())
 	}
-	size, cost := len(t.recorded)+len(pending), time.Since(began)
-	l.statuses.put(id, st, l.now(), size, cost, l.cacheFrom())
+	size, cost, at := len(t.recorded)+len(pending), time.Since(began), l.now()
+	l.statuses.put(id, st, at, size, cost, l.cacheFrom())
 	if size >= l.cacheFrom() {
-		l.saveSnapshot(ctx, id, st, l.now(), size, cost)
+		l.saveSnapshot(ctx, id, st, at, size, cost)
 	}
 	return st, nil
 }
