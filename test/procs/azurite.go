@@ -3,6 +3,9 @@ package procs
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,13 +37,42 @@ type Azurite struct {
 // Azurite knows; --loose ignores headers it does not support;
 // --inMemoryPersistence keeps everything in memory (nothing on disk, no
 // clean-up, and faster than a --location).
+//
+// AMLDSR_AZURITE_NODE_FLAGS, when set, runs it under node with those flags
+// (a diagnostic: "--prof --logfile=/tmp/azurite.log" profiles it).
 func StartAzurite(t testing.TB) *Azurite {
+	t.Helper()
+	return startAzurite(t, strings.Fields(os.Getenv("AMLDSR_AZURITE_NODE_FLAGS")))
+}
+
+// StartAzuriteScaled is StartAzurite for a request of 100,000 steps: it
+// preloads azurite-scaled.cjs, which makes Delete Blob find and remove its
+// one document without scanning the store or re-sorting every index of
+// Azurite's metadata (see that file; what Azurite stores and answers is
+// unchanged), and raises Node's heap limit above the 2 GB or so that such
+// a request's blobs take in memory.
+func StartAzuriteScaled(t testing.TB) *Azurite {
+	t.Helper()
+	return startAzurite(t, append(strings.Fields(os.Getenv("AMLDSR_AZURITE_NODE_FLAGS")),
+		"--max-old-space-size=8192", "--require", filepath.Join(Root(), "test", "procs", "azurite-scaled.cjs")))
+}
+
+func startAzurite(t testing.TB, nodeFlags []string) *Azurite {
 	t.Helper()
 	bin := NodeBin(t, "azurite-blob")
 	port := FreePort(t)
-	p := Start(t, "azurite", bin, nil,
-		"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
-		"--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry")
+	args := []string{"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
+		"--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"}
+	var p *Proc
+	if len(nodeFlags) > 0 {
+		script, err := filepath.EvalSymlinks(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = Start(t, "azurite", "node", nil, append(append(nodeFlags, script), args...)...)
+	} else {
+		p = Start(t, "azurite", bin, nil, args...)
+	}
 	a := &Azurite{Proc: p, BlobURL: fmt.Sprintf("http://127.0.0.1:%d/%s", port, AzuriteAccount)}
 	a.ConnectionString = fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
 		AzuriteAccount, AzuriteKey, a.BlobURL)

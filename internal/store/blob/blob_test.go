@@ -58,6 +58,15 @@ func TestAzurite(t *testing.T) {
 	t.Run("Content", func(t *testing.T) { testContent(t, az) })
 }
 
+// TestScaledAzurite runs the conformance suite against the Azurite that
+// the bench's 100,000-step request uses (procs.StartAzuriteScaled, whose
+// preload changes how Delete Blob updates Azurite's indices): the store
+// behaves the same on it.
+func TestScaledAzurite(t *testing.T) {
+	az := procs.StartAzuriteScaled(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return fresh(t, az) })
+}
+
 // pattern is a body of n bytes that depends on each byte's offset, so a
 // block out of place changes it; it allocates nothing.
 type pattern struct{ n, off int64 }
