@@ -21,12 +21,21 @@
 //    two calls put an equality on an indexed `name` first (an AND of
 //    equalities is the same set in any order; neither call returns an
 //    order), which is a binary search.
+// 3. Its List Blobs matches the prefix with a regular expression
+//    (^ and the escaped prefix), which LokiJS tests against every blob,
+//    then sorts every match to cut one page: a results page of a large
+//    request cost time in proportion to the whole store. Here such a
+//    first filter becomes the index range [prefix, prefix's successor]
+//    of name, put back in collection order, and the regular expression is
+//    still applied to that range, so the matches are the same, in the
+//    same order.
 //
-// test/procs TestAzuritePreloadRemovesAndCountsLikeLokiJS checks that the same
+// test/procs TestAzuritePreloadRemovesCountsAndListsLikeLokiJS checks that the same
 // documents are removed and counted and that the indices end the same.
 const Loki = require('lokijs');
 
 const proto = Loki.Collection.prototype;
+const rsProto = Loki.Resultset.prototype;
 
 // nameFirst returns query with its `name` equality first, when name is
 // indexed and the query is a plain AND of several properties.
@@ -58,4 +67,50 @@ proto.findAndRemove = function findAndRemove(filterObject) {
     return;
   }
   rs.remove();
+};
+
+// literalPrefix returns the text that a pattern of the form ^ and an
+// escaped literal (as Azurite's escapeRegex writes it) matches at the
+// start, or null for any other pattern.
+function literalPrefix(pattern) {
+  if (typeof pattern !== 'string' || pattern[0] !== '^') {
+    return null;
+  }
+  let out = '';
+  for (let i = 1; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\') {
+      i++;
+      if (i >= pattern.length || !'-/\\^$*+?.()|[]{}'.includes(pattern[i])) {
+        return null;
+      }
+      out += pattern[i];
+    } else if ('\\^$*+?.()|[]{}'.includes(ch)) {
+      return null;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+const find = rsProto.find;
+rsProto.find = function findPrefixByIndex(query, firstOnly) {
+  const q = query && typeof query === 'object' ? query.name : undefined;
+  if (this.filterInitialized || firstOnly || !this.collection.binaryIndices.name ||
+      Object.keys(query || {}).length !== 1 || !q || typeof q !== 'object' ||
+      Object.keys(q).length !== 1 || !(q.$regex instanceof RegExp || typeof q.$regex === 'string')) {
+    return find.call(this, query, firstOnly);
+  }
+  const prefix = literalPrefix(typeof q.$regex === 'string' ? q.$regex : q.$regex.source);
+  const last = prefix ? prefix.charCodeAt(prefix.length - 1) : 0xffff;
+  if (prefix === null || q.$regex.flags || last === 0xffff) {
+    return find.call(this, query, firstOnly);
+  }
+  const successor = prefix.slice(0, -1) + String.fromCharCode(last + 1);
+  find.call(this, { name: { $between: [prefix, successor] } });
+  // The range is in name order; the scan it replaces gives collection
+  // order, which callers see where names tie (a blob's snapshots).
+  this.filteredrows = Array.from(Int32Array.from(this.filteredrows).sort());
+  return find.call(this, query);
 };

@@ -10,9 +10,10 @@ import (
 
 // lokiScript builds a collection indexed as Azurite's blobs collection,
 // removes documents through findAndRemove (one document, two documents,
-// none), counts documents, and prints what is left, each index's
-// documents in order, the indices that are not valid, how often every
-// index was rebuilt, the counts, and the property whose index a count used.
+// none), counts documents and lists prefixes as Azurite does, and prints
+// what is left, each index's documents in order, the indices that are not
+// valid, how often every index was rebuilt, the counts and listings, and
+// the indices a count and a listing used.
 const lokiScript = `
 const Loki = require('lokijs');
 const db = new Loki('t');
@@ -37,12 +38,22 @@ c.count({accountName: 'a', containerName: 'dsr', name: names[0]});
 c.calculateRange = range;
 c.findAndRemove({accountName: 'a', containerName: 'dsr', name: 'requests/r/001'});
 c.findAndRemove({accountName: 'a', containerName: 'dsr', name: 'requests/r/absent'});
+for (const name of ['x/a.b(c)-d', 'x/a.b', 'x/a+b', 'x/a\\b', 'x/a', 'x/b']) c.insert({accountName: 'a', containerName: 'dsr', name, snapshot: ''});
+const esc = (s) => s.replace(/[-\/\\^$*+?.()|[\]{}]/g, '\\$&');
+const prefixes = ['', 'a', 'z', 'requests/', 'requests/r/', 'requests/r/0', 'requests/r/00', 'requests/r/1', 'requests/r/15',
+  'requests/r/150', 'requests/r/151', 'requests/r/299', 'requests/r/3', 'x/', 'x/a', 'x/a.', 'x/a.b(', 'x/a+', 'x/a\\', 'x/b', 'x/c'];
+const listed = prefixes.map((p) => c.chain().find({name: {$regex: '^' + esc(p)}, accountName: 'a', containerName: 'dsr'}).data().map((d) => d.$loki));
+const raw = c.chain().find({name: {$regex: '^requests/r/1.'}, accountName: 'a'}).data().map((d) => d.$loki);
+const listProps = [];
+c.calculateRange = function (op, prop, val) { listProps.push(op + ' ' + prop); return range.apply(this, arguments); };
+c.chain().find({name: {$regex: '^' + esc('requests/r/1')}, accountName: 'a', containerName: 'dsr'}).data();
+c.calculateRange = range;
 const idx = {};
 for (const k of Object.keys(c.binaryIndices)) idx[k] = c.binaryIndices[k].values.map((p) => c.data[p].$loki);
 console.log(JSON.stringify({
   left: c.data.map((d) => [d.$loki, d.containerName, d.name, d.snapshot]),
   idx, invalid: c.checkAllIndexes({validateSort: true, repair: false}), single,
-  counts, countsOther, firstProps,
+  counts, countsOther, firstProps, listed, raw, listProps,
 }));
 `
 
@@ -54,6 +65,9 @@ type lokiResult struct {
 	Counts  []int            `json:"counts"`
 	Other   []int            `json:"countsOther"`
 	First   []string         `json:"firstProps"`
+	Listed  [][]int          `json:"listed"`
+	Raw     []int            `json:"raw"`
+	ListBy  []string         `json:"listProps"`
 }
 
 func runLoki(t *testing.T, preload bool) lokiResult {
@@ -75,11 +89,12 @@ func runLoki(t *testing.T, preload bool) lokiResult {
 	return r
 }
 
-// The preload of StartAzuriteScaled removes and counts the same documents
-// as LokiJS does without it and leaves the same, valid indices, without
-// rebuilding them for a one-document delete and with a count that starts
-// from the index of name.
-func TestAzuritePreloadRemovesAndCountsLikeLokiJS(t *testing.T) {
+// The preload of StartAzuriteScaled removes, counts and lists the same
+// documents as LokiJS does without it and leaves the same, valid indices,
+// without rebuilding them for a one-document delete, with a count that
+// starts from the index of name and a prefix listing that reads a range of
+// it.
+func TestAzuritePreloadRemovesCountsAndListsLikeLokiJS(t *testing.T) {
 	plain, fast := runLoki(t, false), runLoki(t, true)
 	if plain.Single == 0 {
 		t.Fatalf("LokiJS no longer rebuilds its indices on a one-document findAndRemove: the preload may be unneeded")
@@ -87,7 +102,7 @@ func TestAzuritePreloadRemovesAndCountsLikeLokiJS(t *testing.T) {
 	if fast.Single != 0 {
 		t.Errorf("with the preload, one-document deletes rebuilt the indices %d times, want 0", fast.Single)
 	}
-	if len(plain.Left) >= 301 {
+	if len(plain.Left) >= 307 {
 		t.Fatalf("nothing was removed: %d documents left", len(plain.Left))
 	}
 	if !jsonEqual(t, plain.Left, fast.Left) {
@@ -112,6 +127,20 @@ func TestAzuritePreloadRemovesAndCountsLikeLokiJS(t *testing.T) {
 	}
 	if !slices.Equal(plain.First, []string{"accountName"}) || !slices.Equal(fast.First, []string{"name"}) {
 		t.Errorf("a count starts from the index of %v without the preload and %v with it, want accountName and name", plain.First, fast.First)
+	}
+	for i := range plain.Listed {
+		if !slices.Equal(plain.Listed[i], fast.Listed[i]) {
+			t.Errorf("prefix listing %d differs:\nplain %v\nfast  %v", i, plain.Listed[i], fast.Listed[i])
+		}
+	}
+	if len(plain.Listed) != 21 || len(plain.Listed[3]) == 0 || len(plain.Listed[16]) != 1 || len(plain.Listed[15]) != 2 {
+		t.Errorf("the prefix listings are not what the script sets up: %v", plain.Listed)
+	}
+	if !slices.Equal(plain.Raw, fast.Raw) || len(plain.Raw) == 0 {
+		t.Errorf("a pattern that is not a literal prefix lists %v with the preload, %v without", fast.Raw, plain.Raw)
+	}
+	if len(plain.ListBy) != 0 || !slices.Equal(fast.ListBy, []string{"$between name"}) {
+		t.Errorf("a prefix listing uses the indices %v without the preload and %v with it, want none and the range of name", plain.ListBy, fast.ListBy)
 	}
 	for _, d := range fast.Left {
 		if d[1] == "dsr" && slices.Contains([]any{"requests/r/150", "requests/r/000", "requests/r/299", "requests/r/042", "requests/r/001"}, d[2]) {
