@@ -34,7 +34,7 @@ const bigSteps = 100_000
 // request (instances; zero when that group did not run). Rows are added as
 // they are measured.
 func hundredK(t testing.TB, small page, add func(...row)) {
-	p := startPartsWith(t, procs.StartAzuriteScaled(t), "-scale", fmt.Sprint(*bigScale))
+	p := startPartsWith(t, "-scale", fmt.Sprint(*bigScale))
 	workers := startWorkers(t, p, 2)
 	const id = "big-export"
 	start := time.Now()

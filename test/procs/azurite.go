@@ -45,12 +45,13 @@ func StartAzurite(t testing.TB) *Azurite {
 	return startAzurite(t, strings.Fields(os.Getenv("AMLDSR_AZURITE_NODE_FLAGS")))
 }
 
-// StartAzuriteScaled is StartAzurite for a request of 100,000 steps: it
-// preloads azurite-scaled.cjs, which makes Delete Blob find and remove its
-// one document without scanning the store or re-sorting every index of
-// Azurite's metadata (see that file; what Azurite stores and answers is
-// unchanged), and raises Node's heap limit above the 2 GB or so that such
-// a request's blobs take in memory.
+// StartAzuriteScaled is StartAzurite for the bench (make bench), whose
+// requests reach 100,000 steps: it preloads azurite-scaled.cjs, which
+// makes Delete Blob, its count and a prefix listing use the name index of
+// Azurite's metadata instead of scanning or re-sorting all of it (see that
+// file; what Azurite stores and answers is unchanged), and raises Node's
+// heap limit above the 2 GB or so that such a request's blobs take in
+// memory. Tests use StartAzurite.
 func StartAzuriteScaled(t testing.TB) *Azurite {
 	t.Helper()
 	return startAzurite(t, append(strings.Fields(os.Getenv("AMLDSR_AZURITE_NODE_FLAGS")),
