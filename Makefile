@@ -39,7 +39,7 @@ test-short:
 BENCH_TABLE ?= $(CURDIR)/.run/bench-table.txt
 # BENCH_BIGLIMIT is how long the 100,000-step row waits for its request.
 BENCH_ROWS ?=
-BENCH_BIGLIMIT ?= 10m
+BENCH_BIGLIMIT ?= 60m
 bench:
 	@mkdir -p $(dir $(BENCH_TABLE))
 	$(GO) test -count=1 -timeout 150m -run '^TestBenchTable$$' ./test/bench -args -table $(BENCH_TABLE) -rows '$(BENCH_ROWS)' -biglimit $(BENCH_BIGLIMIT)
