@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"io"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,20 +112,23 @@ func (l *Ledger) writeReport(ctx context.Context, id string) error {
 	if in.Manifest, err = manifest.Parse(mraw); err != nil {
 		return err
 	}
+	var tally report.Tally
 	err = store.Walk(ctx, l.store, dsr.ResultsPrefix(id), func(info store.Info) error {
 		rec, err := l.ReadRecord(ctx, id, opKeyOf(info.Key))
 		if err != nil {
 			return err
 		}
-		in.Records = append(in.Records, *rec)
+		tally.Add(*rec)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := report.Render(&buf, in); err != nil {
-		return err
-	}
-	return l.store.Put(ctx, manifest.ReportBlob(id), &buf, store.PutOptions{ContentType: "text/html; charset=utf-8"})
+	// The page streams into the store as it is rendered: a delete of
+	// 100,000 resources lists each, and the page is never held whole.
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(tally.Render(pw, in)) }()
+	err = l.store.Put(ctx, manifest.ReportBlob(id), pr, store.PutOptions{ContentType: "text/html; charset=utf-8"})
+	pr.CloseWithError(err) // a failed Put stops the rendering
+	return err
 }

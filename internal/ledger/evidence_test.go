@@ -222,3 +222,53 @@ func TestAReopenedStatusCarriesNoManifestHash(t *testing.T) {
 	}
 	sealedOK(t, l, "r1", 2)
 }
+
+// failReportOnce fails the first put of a report.html after reading part
+// of its body, as a connection reset in the middle of an upload does.
+type failReportOnce struct {
+	store.Store
+	failed sync.Once
+	did    bool
+}
+
+func (f *failReportOnce) Put(ctx context.Context, key string, body io.Reader, opts store.PutOptions) error {
+	fail := false
+	if strings.HasSuffix(key, "/report.html") {
+		f.failed.Do(func() { fail, f.did = true, true })
+	}
+	if fail {
+		io.CopyN(io.Discard, body, 10)
+		return errors.New("injected: connection reset during the upload")
+	}
+	return f.Store.Put(ctx, key, body, opts)
+}
+
+// TestAReportCutOffIsWrittenByTheNextFinalize: the report streams into
+// the store as it is rendered; an upload that fails midway fails that
+// status call and leaves the request in the active index, so the sweep's
+// next Finalize writes the whole report.
+func TestAReportCutOffIsWrittenByTheNextFinalize(t *testing.T) {
+	l, _ := newFlaky(t)
+	f := &failReportOnce{Store: l.store}
+	l.store = f
+	ctx := context.Background()
+	l.Accept(ctx, accepted("r1"))
+	l.Record(ctx, "b", dsr.Record{RequestID: "r1", Operation: dsr.StepDelete, Outcome: dsr.Succeeded, HTTPStatus: 404, UpstreamRequestID: "up-b"})
+	if _, err := l.Status(ctx, "r1"); err == nil || !f.did {
+		t.Fatalf("status with the report's upload cut off: %v (cut off: %v)", err, f.did)
+	}
+	st, err := l.Status(ctx, "r1")
+	if err != nil || st.State != dsr.StateSucceeded {
+		t.Fatalf("next status: %v %v", st.State, err)
+	}
+	if active, err := l.Active(ctx); err != nil || !slices.Contains(active, "r1") {
+		t.Fatalf("r1 left the active index with its report cut off: %v %v", active, err)
+	}
+	if _, err := l.Finalize(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	page, err := store.ReadAll(ctx, l.store, manifest.ReportBlob("r1"))
+	if err != nil || !strings.Contains(string(page), "up-b") || !strings.Contains(string(page), "</html>") {
+		t.Fatalf("report after the retry: %d bytes, %v", len(page), err)
+	}
+}

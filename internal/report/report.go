@@ -68,30 +68,58 @@ var outcomes = []dsr.Outcome{dsr.Succeeded, dsr.Absent, dsr.Planned, dsr.Skipped
 
 // Render writes the report of in to w.
 func Render(w io.Writer, in Input) error {
+	var t Tally
+	for _, r := range in.Records {
+		t.Add(r)
+	}
+	return t.Render(w, in)
+}
+
+// Tally gathers what the report shows from records given one at a time:
+// counts by kind and outcome, and only the records the page lists (every
+// delete with its proof, every failure). A request of 100,000 exports
+// keeps a few counters, not its records. The zero value is ready.
+type Tally struct {
+	byKind   map[[2]string]*KindCount
+	deletes  []Delete
+	failures []dsr.Record
+}
+
+// Add counts r.
+func (t *Tally) Add(r dsr.Record) {
+	if t.byKind == nil {
+		t.byKind = map[[2]string]*KindCount{}
+	}
+	k := [2]string{string(r.Operation), r.Kind}
+	kc := t.byKind[k]
+	if kc == nil {
+		kc = &KindCount{Operation: r.Operation, Kind: r.Kind, Outcomes: map[dsr.Outcome]int{}}
+		t.byKind[k] = kc
+	}
+	kc.Outcomes[r.Outcome]++
+	kc.Total++
+	if r.Operation == dsr.StepDelete && r.Outcome != dsr.Failed && r.Outcome != dsr.Skipped {
+		t.deletes = append(t.deletes, Delete{Record: r, Proof: proof(r)})
+	}
+	if r.Outcome == dsr.Failed {
+		t.failures = append(t.failures, r)
+	}
+}
+
+// Render writes the report of in with the records counted in t (in.Records
+// is not read): deletes and failures in the order of their resource, and
+// records of one resource in the order they were added.
+func (t *Tally) Render(w io.Writer, in Input) error {
 	v := view{Input: in, Outcomes: outcomes}
 	if in.Manifest != nil {
 		v.Files, v.Root = len(in.Manifest.Files), in.Manifest.Root
 	}
-	recs := slices.Clone(in.Records)
-	slices.SortStableFunc(recs, func(a, b dsr.Record) int { return strings.Compare(a.Resource, b.Resource) })
-	byKind := map[[2]string]*KindCount{}
-	for _, r := range recs {
-		k := [2]string{string(r.Operation), r.Kind}
-		kc := byKind[k]
-		if kc == nil {
-			kc = &KindCount{Operation: r.Operation, Kind: r.Kind, Outcomes: map[dsr.Outcome]int{}}
-			byKind[k] = kc
-		}
-		kc.Outcomes[r.Outcome]++
-		kc.Total++
-		if r.Operation == dsr.StepDelete && r.Outcome != dsr.Failed && r.Outcome != dsr.Skipped {
-			v.Deletes = append(v.Deletes, Delete{Record: r, Proof: proof(r)})
-		}
-		if r.Outcome == dsr.Failed {
-			v.Failures = append(v.Failures, r)
-		}
-	}
-	for _, kc := range byKind {
+	byResource := func(a, b dsr.Record) int { return strings.Compare(a.Resource, b.Resource) }
+	v.Deletes = slices.Clone(t.deletes)
+	slices.SortStableFunc(v.Deletes, func(a, b Delete) int { return byResource(a.Record, b.Record) })
+	v.Failures = slices.Clone(t.failures)
+	slices.SortStableFunc(v.Failures, byResource)
+	for _, kc := range t.byKind {
 		v.Kinds = append(v.Kinds, *kc)
 	}
 	slices.SortFunc(v.Kinds, func(a, b KindCount) int {

@@ -173,3 +173,31 @@ func mustParse(t *testing.T, s string) *html.Node {
 	}
 	return n
 }
+
+// A tally keeps only the records the page lists: 2,000 exports add
+// counts, not records, and the deletes are listed in resource order
+// whatever order they were added in.
+func TestTallyKeepsOnlyWhatThePageLists(t *testing.T) {
+	in := input()
+	var tally Tally
+	for i := range 2000 {
+		tally.Add(dsr.Record{Operation: dsr.StepExport, Kind: "ws.job", Resource: fmt.Sprintf("/x/jobs/j%04d", i), Outcome: dsr.Succeeded})
+	}
+	for i := len(in.Records) - 1; i >= 0; i-- { // reversed
+		tally.Add(in.Records[i])
+	}
+	if len(tally.deletes) != 3 || len(tally.failures) != 1 {
+		t.Fatalf("the tally keeps %d deletes and %d failures, want 3 and 1", len(tally.deletes), len(tally.failures))
+	}
+	var buf bytes.Buffer
+	if err := tally.Render(&buf, Input{Request: in.Request, Status: in.Status, DueAt: in.DueAt, Manifest: in.Manifest}); err != nil {
+		t.Fatal(err)
+	}
+	f := read(t, buf.Bytes())
+	if f.cells["export/ws.job/succeeded"] != "2001" || f.cells["delete/ws.job/succeeded"] != "2" {
+		t.Errorf("counts: export %q, delete %q", f.cells["export/ws.job/succeeded"], f.cells["delete/ws.job/succeeded"])
+	}
+	if want := []string{"up-del-1", "up-del-2", "up-del-3"}; fmt.Sprint(f.upstreams) != fmt.Sprint(want) {
+		t.Errorf("deletes table %v, want %v (jobs/j1, jobs/j2, models/m: resource order, added in reverse)", f.upstreams, want)
+	}
+}
