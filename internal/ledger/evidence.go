@@ -2,10 +2,10 @@ package ledger
 
 import (
 	"bytes"
-	"io"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"time"
 
 	"amldsr/internal/dsr"
