@@ -45,6 +45,13 @@ type app struct {
 	embedded bool
 }
 
+// finalizeWait is how long a status call that finds its request done
+// waits for the evidence (manifest, summary, report) before it answers
+// running and leaves the evidence to the background: a status call stays
+// well under 200 ms, where writing the evidence reads every blob of the
+// request (about a second for a few hundred on Azurite).
+const finalizeWait = 100 * time.Millisecond
+
 func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
 	logs.ListenToAzure(log, cfg.LogLevel <= slog.LevelDebug)
 	cred, err := credential(cfg)
@@ -69,6 +76,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	}
 	l := ledger.New(st, cfg.Container)
 	l.SetDueDays(cfg.DueDays)
+	l.FinalizeWait = finalizeWait
 	a := &app{log: log, ledger: l, receiver: receiver, embedded: embedded}
 	a.worker = worker.New(client, l, sender, log)
 	a.worker.AllowedScopes = cfg.AllowedScopes

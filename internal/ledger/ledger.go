@@ -48,6 +48,16 @@ type Ledger struct {
 	// in the background; zero means DefaultStatusCacheFrom.
 	StatusCacheFrom int
 
+	// FinalizeWait, when positive, bounds how long a status call that
+	// finds its request terminal waits for the evidence (manifest,
+	// summary, report), which reads every blob of the request. Past it the
+	// call answers running, with nothing pending, and the evidence is
+	// written in the background; calls meanwhile answer the same from this
+	// process's cache, and the first after it the terminal summary. Zero
+	// waits for it. A terminal state is never answered without its
+	// evidence.
+	FinalizeWait time.Duration
+
 	// OnTerminal, when set, is called by Finalize before it writes the
 	// summary of a request that has a callback (package callback starts
 	// the delivery); an error fails that finalization, which is retried.

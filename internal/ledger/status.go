@@ -46,12 +46,14 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	if st := l.cachedStatus(id, ar); st != nil {
 		return st, nil
 	}
-	return l.derive(ctx, id, ar)
+	return l.derive(ctx, id, ar, l.FinalizeWait)
 }
 
 // derive derives id's status from its markers and records, finalizes it
-// when it is terminal, and caches it when it is running and large.
-func (l *Ledger) derive(ctx context.Context, id string, ar *dsr.AcceptedRequest) (*dsr.Status, error) {
+// when it is terminal (waiting at most wait for that when wait is
+// positive: see finalizeWithin), and caches it when it is running and
+// large.
+func (l *Ledger) derive(ctx context.Context, id string, ar *dsr.AcceptedRequest, wait time.Duration) (*dsr.Status, error) {
 	began := time.Now()
 	// Markers first: a record written after this listing is still seen
 	// below; see state for the second pass that makes an empty marker
@@ -88,18 +90,18 @@ func (l *Ledger) derive(ctx context.Context, id string, ar *dsr.AcceptedRequest)
 		st.CompletedAt = &done
 		// The first reader to see the end writes summary.json; the sweep
 		// does it for requests nobody asks about.
-		final, err := l.Finalize(ctx, st)
+		if wait > 0 {
+			return l.finalizeWithin(id, st, wait)
+		}
+		final, err := l.finalize(ctx, st)
 		if err != nil {
 			return nil, err
 		}
 		if final {
-			l.statuses.drop(id)
-			_ = l.store.Delete(ctx, dsr.StatusSnapshotBlob(id)) // the summary answers now; a leftover is never read
 			return st, nil
 		}
 		// a record landed meanwhile: still running
-		st.State, st.CompletedAt, st.ManifestSHA256 = dsr.StateRunning, nil, ""
-		st.SetDue(l.dueDays, l.now())
+		st = stillRunning(st, l.dueDays, l.now())
 	}
 	size, cost, at := len(t.recorded)+len(pending), time.Since(began), l.now()
 	l.statuses.put(id, st, at, size, cost, l.cacheFrom())

@@ -105,6 +105,21 @@ func (c *statusCache) failed(id string) {
 	}
 }
 
+// hold caches st for id while this process finalizes the request, with no
+// refresh due; false when another call of this process already does.
+func (c *statusCache) hold(id string, st *dsr.Status, at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.byID[id]; e != nil && e.refreshing {
+		return false
+	}
+	if c.byID == nil || len(c.byID) > maxCachedRequests {
+		c.byID = map[string]*cachedStatus{}
+	}
+	c.byID[id] = &cachedStatus{st: *st, at: at, refreshing: true}
+	return true
+}
+
 func (c *statusCache) drop(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -180,7 +195,7 @@ func (l *Ledger) refresh(ctx context.Context, id string, ar *dsr.AcceptedRequest
 		l.statuses.failed(id)
 		return
 	}
-	if _, err := l.derive(ctx, id, ar); err != nil {
+	if _, err := l.derive(ctx, id, ar, 0); err != nil {
 		l.statuses.failed(id)
 	}
 }
