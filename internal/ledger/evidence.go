@@ -113,15 +113,7 @@ func (l *Ledger) writeReport(ctx context.Context, id string) error {
 		return err
 	}
 	var tally report.Tally
-	err = store.Walk(ctx, l.store, dsr.ResultsPrefix(id), func(info store.Info) error {
-		rec, err := l.ReadRecord(ctx, id, opKeyOf(info.Key))
-		if err != nil {
-			return err
-		}
-		tally.Add(*rec)
-		return nil
-	})
-	if err != nil {
+	if err := l.eachRecord(ctx, id, func(rec *dsr.Record) { tally.Add(*rec) }); err != nil {
 		return err
 	}
 	// The page streams into the store as it is rendered: a delete of
