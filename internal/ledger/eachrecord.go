@@ -18,8 +18,11 @@ const (
 	recordBatch   = 256
 )
 
-// eachRecord gives fn every record of id, in the order of their keys.
-func (l *Ledger) eachRecord(ctx context.Context, id string, fn func(*dsr.Record)) error {
+// eachRecord gives fn every record of id, in the order of their keys,
+// except those that listed takes from their listing: it is called first
+// with each listed record's blob, and a record it returns true for is not
+// read. listed may be nil.
+func (l *Ledger) eachRecord(ctx context.Context, id string, listed func(store.Info) bool, fn func(*dsr.Record)) error {
 	keys := make([]string, 0, recordBatch)
 	flush := func() error {
 		recs, err := l.readRecords(ctx, id, keys)
@@ -33,6 +36,9 @@ func (l *Ledger) eachRecord(ctx context.Context, id string, fn func(*dsr.Record)
 		return nil
 	}
 	err := store.Walk(ctx, l.store, dsr.ResultsPrefix(id), func(info store.Info) error {
+		if listed != nil && listed(info) {
+			return nil
+		}
 		if keys = append(keys, opKeyOf(info.Key)); len(keys) == recordBatch {
 			return flush()
 		}

@@ -58,7 +58,7 @@ func TestEachRecordReadsInParallelInKeyOrder(t *testing.T) {
 		}
 	}
 	var got []string
-	if err := l.eachRecord(ctx, "r1", func(r *dsr.Record) { got = append(got, strings.TrimPrefix(r.Resource, "/x/")) }); err != nil {
+	if err := l.eachRecord(ctx, "r1", nil, func(r *dsr.Record) { got = append(got, strings.TrimPrefix(r.Resource, "/x/")) }); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got, want) {
@@ -68,7 +68,7 @@ func TestEachRecordReadsInParallelInKeyOrder(t *testing.T) {
 		t.Errorf("at most %d reads at once, want 2 to %d", f.max, recordReaders)
 	}
 	f.fail = "k0300"
-	err := l.eachRecord(ctx, "r1", func(*dsr.Record) {})
+	err := l.eachRecord(ctx, "r1", nil, func(*dsr.Record) {})
 	if !errors.Is(err, errOutage) || !strings.Contains(err.Error(), "k0300") {
 		t.Fatalf("a failed read: %v, want the outage naming k0300", err)
 	}

@@ -112,8 +112,20 @@ func (l *Ledger) writeReport(ctx context.Context, id string) error {
 	if in.Manifest, err = manifest.Parse(mraw); err != nil {
 		return err
 	}
+	// A record the page does not list is counted from its listing (Record
+	// writes operation, kind and outcome as metadata): an export's report
+	// reads no record.
 	var tally report.Tally
-	if err := l.eachRecord(ctx, id, func(rec *dsr.Record) { tally.Add(*rec) }); err != nil {
+	counted := func(info store.Info) bool {
+		op, opOK := info.Metadata["operation"]
+		outcome, outcomeOK := info.Metadata["outcome"]
+		if !opOK || !outcomeOK || outcome == "" || report.Lists(dsr.Step(op), dsr.Outcome(outcome)) {
+			return false
+		}
+		tally.Count(dsr.Step(op), info.Metadata["kind"], dsr.Outcome(outcome))
+		return true
+	}
+	if err := l.eachRecord(ctx, id, counted, func(rec *dsr.Record) { tally.Add(*rec) }); err != nil {
 		return err
 	}
 	// The page streams into the store as it is rendered: a delete of

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"amldsr/internal/dsr"
 	"amldsr/internal/manifest"
 	"amldsr/internal/store"
+	"amldsr/internal/store/storetest"
 )
 
 // sealedOK checks that id's bundle verifies: a manifest listing every
@@ -270,5 +272,40 @@ func TestAReportCutOffIsWrittenByTheNextFinalize(t *testing.T) {
 	page, err := store.ReadAll(ctx, l.store, manifest.ReportBlob("r1"))
 	if err != nil || !strings.Contains(string(page), "up-b") || !strings.Contains(string(page), "</html>") {
 		t.Fatalf("report after the retry: %d bytes, %v", len(page), err)
+	}
+}
+
+// TestTheReportReadsOnlyTheRecordsItLists: the report counts the records
+// it does not list from their listing's metadata; it reads only deletes
+// and failures, and its counts still cover every record.
+func TestTheReportReadsOnlyTheRecordsItLists(t *testing.T) {
+	cs := storetest.NewCounting(freshDir(t))
+	l := New(cs, "dsr")
+	ctx := context.Background()
+	l.Accept(ctx, accepted("r1"))
+	for i := range 50 {
+		l.Record(ctx, fmt.Sprint("e", i), dsr.Record{RequestID: "r1", Operation: dsr.StepExport, Kind: "ws.job", Resource: fmt.Sprint("/x/e", i), Outcome: dsr.Succeeded})
+	}
+	l.Record(ctx, "d", dsr.Record{RequestID: "r1", Operation: dsr.StepDelete, Kind: "ws.job", Resource: "/x/d", Outcome: dsr.Succeeded, HTTPStatus: 404, UpstreamRequestID: "up-d"})
+	l.Record(ctx, "f", dsr.Record{RequestID: "r1", Operation: dsr.StepExport, Kind: "ws.model", Resource: "/x/f", Outcome: dsr.Failed, Error: &dsr.RecordError{Code: "Boom"}})
+	l.Record(ctx, "s", dsr.Record{RequestID: "r1", Operation: dsr.StepDelete, Kind: "ws.compute", Resource: "/x/s", Outcome: dsr.Skipped})
+	if _, err := l.Status(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	cs.Reset()
+	if err := l.writeReport(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := cs.Calls("get", dsr.ResultsPrefix("r1")); n != 2 {
+		t.Errorf("the report read %d records, want 2 (the delete and the failure)", n)
+	}
+	page, err := store.ReadAll(ctx, l.store, manifest.ReportBlob("r1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"up-d", "Boom", ">50<", "ws.compute"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the report does not show %q", want)
+		}
 	}
 }

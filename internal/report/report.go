@@ -85,19 +85,33 @@ type Tally struct {
 	failures []dsr.Record
 }
 
-// Add counts r.
-func (t *Tally) Add(r dsr.Record) {
+// Lists reports whether the page lists a record of this operation and
+// outcome (every delete that was not skipped or failed, with its proof,
+// and every failure): only those need the whole record; Count takes the
+// others.
+func Lists(op dsr.Step, outcome dsr.Outcome) bool {
+	return outcome == dsr.Failed || (op == dsr.StepDelete && outcome != dsr.Skipped)
+}
+
+// Count counts a record of op, kind and outcome that the page does not
+// list (see Lists), from what a listing of the records shows.
+func (t *Tally) Count(op dsr.Step, kind string, outcome dsr.Outcome) {
 	if t.byKind == nil {
 		t.byKind = map[[2]string]*KindCount{}
 	}
-	k := [2]string{string(r.Operation), r.Kind}
+	k := [2]string{string(op), kind}
 	kc := t.byKind[k]
 	if kc == nil {
-		kc = &KindCount{Operation: r.Operation, Kind: r.Kind, Outcomes: map[dsr.Outcome]int{}}
+		kc = &KindCount{Operation: op, Kind: kind, Outcomes: map[dsr.Outcome]int{}}
 		t.byKind[k] = kc
 	}
-	kc.Outcomes[r.Outcome]++
+	kc.Outcomes[outcome]++
 	kc.Total++
+}
+
+// Add counts r and keeps it when the page lists it.
+func (t *Tally) Add(r dsr.Record) {
+	t.Count(r.Operation, r.Kind, r.Outcome)
 	if r.Operation == dsr.StepDelete && r.Outcome != dsr.Failed && r.Outcome != dsr.Skipped {
 		t.deletes = append(t.deletes, Delete{Record: r, Proof: proof(r)})
 	}
