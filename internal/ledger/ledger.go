@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"amldsr/internal/dsr"
+	"amldsr/internal/manifest"
 	"amldsr/internal/store"
 )
 
@@ -81,6 +82,7 @@ func putJSON(ctx context.Context, s store.Store, key string, v any, opts store.P
 		return err
 	}
 	opts.ContentType = "application/json"
+	opts.Metadata = manifest.WithSum(opts.Metadata, b) // the manifest need not read it back
 	return s.Put(ctx, key, bytes.NewReader(b), opts)
 }
 

@@ -102,7 +102,8 @@ func Digest(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// Build lists request id's blobs in s and hashes each, streaming.
+// Build lists request id's blobs in s and hashes each, streaming; a blob
+// whose metadata carries its hash (WithSum) is not read.
 func Build(ctx context.Context, s store.Store, id string) (*Manifest, error) {
 	return BuildFrom(ctx, StoreSource(s, dsr.RequestPrefix(id)), id)
 }
@@ -110,20 +111,44 @@ func Build(ctx context.Context, s store.Store, id string) (*Manifest, error) {
 // BuildFrom builds the manifest of the bundle in src.
 func BuildFrom(ctx context.Context, src Source, id string) (*Manifest, error) {
 	m := &Manifest{V: 1, RequestID: id, Algorithm: Algorithm, Files: []File{}}
+	known := map[string]File{} // listed with their hash
 	var names []string
-	err := src.Walk(ctx, func(name string, _ int64) error {
-		if !Unlisted(name) {
-			names = append(names, name)
+	add := func(name string, size int64, sum string) error {
+		if Unlisted(name) {
+			return nil
+		}
+		names = append(names, name)
+		if sum != "" {
+			known[name] = File{Name: name, Size: size, SHA256: sum}
 		}
 		return nil
-	})
+	}
+	var err error
+	if sw, ok := src.(sumWalker); ok {
+		err = sw.walkSums(ctx, add)
+	} else {
+		err = src.Walk(ctx, func(name string, size int64) error { return add(name, size, "") })
+	}
 	if err != nil {
 		return nil, err
 	}
 	slices.Sort(names) // byte order, whatever order the source walked in
 	m.Files = make([]File, len(names))
-	if err := hashAll(ctx, src, names, m.Files); err != nil {
+	var unknown []string
+	for i, name := range names {
+		if f, ok := known[name]; ok {
+			m.Files[i] = f
+		} else {
+			unknown = append(unknown, name)
+		}
+	}
+	hashed := make([]File, len(unknown))
+	if err := hashAll(ctx, src, unknown, hashed); err != nil {
 		return nil, err
+	}
+	for _, f := range hashed {
+		i, _ := slices.BinarySearch(names, f.Name)
+		m.Files[i] = f
 	}
 	m.Root = RootOf(m.Files)
 	return m, nil

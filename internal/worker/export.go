@@ -14,6 +14,7 @@ import (
 	"amldsr/internal/content"
 	"amldsr/internal/dsr"
 	"amldsr/internal/ledger"
+	"amldsr/internal/manifest"
 	"amldsr/internal/redact"
 	"amldsr/internal/store"
 )
@@ -253,7 +254,7 @@ func lastParamName(k *catalog.Kind) string {
 }
 
 func putDocument(ctx context.Context, l *ledger.Ledger, key string, raw []byte) error {
-	return l.Store().Put(ctx, key, bytes.NewReader(raw), store.PutOptions{ContentType: "application/json"})
+	return l.Store().Put(ctx, key, bytes.NewReader(raw), store.PutOptions{ContentType: "application/json", Metadata: manifest.WithSum(nil, raw)})
 }
 
 func requestIDOf(err error) string {
