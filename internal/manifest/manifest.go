@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"amldsr/internal/dsr"
@@ -111,15 +112,9 @@ func Build(ctx context.Context, s store.Store, id string) (*Manifest, error) {
 // BuildFrom builds the manifest of the bundle in src.
 func BuildFrom(ctx context.Context, src Source, id string) (*Manifest, error) {
 	m := &Manifest{V: 1, RequestID: id, Algorithm: Algorithm, Files: []File{}}
-	known := map[string]File{} // listed with their hash
-	var names []string
 	add := func(name string, size int64, sum string) error {
-		if Unlisted(name) {
-			return nil
-		}
-		names = append(names, name)
-		if sum != "" {
-			known[name] = File{Name: name, Size: size, SHA256: sum}
+		if !Unlisted(name) {
+			m.Files = append(m.Files, File{Name: name, Size: size, SHA256: sum}) // a sum listed with the file, or "" to read
 		}
 		return nil
 	}
@@ -132,23 +127,21 @@ func BuildFrom(ctx context.Context, src Source, id string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(names) // byte order, whatever order the source walked in
-	m.Files = make([]File, len(names))
-	var unknown []string
-	for i, name := range names {
-		if f, ok := known[name]; ok {
-			m.Files[i] = f
-		} else {
-			unknown = append(unknown, name)
+	// byte order, whatever order the source walked in
+	slices.SortFunc(m.Files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	var unread []int
+	var names []string
+	for i, f := range m.Files {
+		if f.SHA256 == "" {
+			unread, names = append(unread, i), append(names, f.Name)
 		}
 	}
-	hashed := make([]File, len(unknown))
-	if err := hashAll(ctx, src, unknown, hashed); err != nil {
+	hashed := make([]File, len(names))
+	if err := hashAll(ctx, src, names, hashed); err != nil {
 		return nil, err
 	}
-	for _, f := range hashed {
-		i, _ := slices.BinarySearch(names, f.Name)
-		m.Files[i] = f
+	for k, i := range unread {
+		m.Files[i] = hashed[k]
 	}
 	m.Root = RootOf(m.Files)
 	return m, nil
