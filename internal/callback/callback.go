@@ -347,8 +347,9 @@ func (d *Deliverer) document(ctx context.Context, id string) ([]byte, error) {
 	st, err := d.Ledger.Summary(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// Finalize starts the callback before it writes the summary:
-		// a status derives and writes it.
-		if _, err := d.Ledger.Status(ctx, id); err != nil {
+		// a status derived now writes it (not one from the cache, nor one
+		// that leaves the evidence to the background).
+		if _, err := d.Ledger.Settle(ctx, id); err != nil {
 			return nil, err
 		}
 		st, err = d.Ledger.Summary(ctx, id)

@@ -81,3 +81,38 @@ func TestAQuickFinalizationAnswersTerminalAtOnce(t *testing.T) {
 	}
 	sealedOK(t, l, "r1", 1)
 }
+
+// TestSettleWritesTheSummaryNow: whatever FinalizeWait says, Settle (the
+// callback's read) returns only once a done request's summary stands.
+func TestSettleWritesTheSummaryNow(t *testing.T) {
+	g := &gatedManifest{Store: freshDir(t), open: make(chan struct{})}
+	l := New(g, "dsr")
+	l.FinalizeWait = time.Millisecond
+	ctx := context.Background()
+	l.Accept(ctx, accepted("r1"))
+	l.Record(ctx, "a", dsr.Record{RequestID: "r1", Operation: dsr.StepExport, Outcome: dsr.Succeeded})
+	if st, err := l.Status(ctx, "r1"); err != nil || st.State != dsr.StateRunning {
+		t.Fatalf("status with the manifest held: %+v %v", st, err)
+	}
+	settled := make(chan *dsr.Status)
+	go func() {
+		st, err := l.Settle(ctx, "r1")
+		if err != nil {
+			t.Error(err)
+		}
+		settled <- st
+	}()
+	select {
+	case st := <-settled:
+		t.Fatalf("Settle returned %v before the evidence could be written", st.State)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(g.open)
+	if st := <-settled; st == nil || st.State != dsr.StateSucceeded {
+		t.Fatalf("Settle: %+v", st)
+	}
+	if _, err := l.Summary(ctx, "r1"); err != nil {
+		t.Fatalf("no summary after Settle: %v", err)
+	}
+	l.Wait()
+}

@@ -33,12 +33,8 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 	if st := l.cachedStatus(id, ar); st != nil {
 		return st, nil
 	}
-	var summary dsr.Status
-	if err := getJSON(ctx, l.store, dsr.SummaryBlob(id), &summary); err == nil {
-		summary.SetDue(l.dueDays, l.now())
-		return &summary, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+	if st, err := l.standingSummary(ctx, id); st != nil || err != nil {
+		return st, err
 	}
 	// An instance that has not derived it yet starts from the status
 	// another one saved, if the request is large.
@@ -47,6 +43,35 @@ func (l *Ledger) Status(ctx context.Context, id string) (*dsr.Status, error) {
 		return st, nil
 	}
 	return l.derive(ctx, id, ar, l.FinalizeWait)
+}
+
+// Settle is Status for a caller that needs the summary as soon as the
+// request is done (callback delivery): it answers from summary.json, else
+// derives the status now, neither from the cache nor bounded by
+// FinalizeWait, so a terminal request's evidence and summary are written
+// when it returns.
+func (l *Ledger) Settle(ctx context.Context, id string) (*dsr.Status, error) {
+	ar, err := l.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := l.standingSummary(ctx, id); st != nil || err != nil {
+		return st, err
+	}
+	return l.derive(ctx, id, ar, 0)
+}
+
+// standingSummary is id's summary.json as a status, or nil when there is
+// none.
+func (l *Ledger) standingSummary(ctx context.Context, id string) (*dsr.Status, error) {
+	summary, err := l.Summary(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	summary.SetDue(l.dueDays, l.now())
+	return summary, nil
 }
 
 // derive derives id's status from its markers and records, finalizes it
