@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"amldsr/internal/dsr"
 	"amldsr/internal/store"
@@ -54,31 +53,13 @@ func (l *Ledger) eachRecord(ctx context.Context, id string, listed func(store.In
 // first error stops it.
 func (l *Ledger) readRecords(ctx context.Context, id string, opKeys []string) ([]*dsr.Record, error) {
 	recs := make([]*dsr.Record, len(opKeys))
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(recordReaders, len(opKeys)) {
-		wg.Go(func() {
-			for i := range next {
-				rec, err := l.ReadRecord(ctx, id, opKeys[i])
-				if err != nil {
-					cancel(fmt.Errorf("record %s of %s: %w", opKeys[i], id, err))
-					continue
-				}
-				recs[i] = rec
-			}
-		})
-	}
-feed:
-	for i := range opKeys {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	err := store.Each(ctx, len(opKeys), recordReaders, func(ctx context.Context, i int) error {
+		rec, err := l.ReadRecord(ctx, id, opKeys[i])
+		if err != nil {
+			return fmt.Errorf("record %s of %s: %w", opKeys[i], id, err)
 		}
-	}
-	close(next)
-	wg.Wait()
-	return recs, context.Cause(ctx)
+		recs[i] = rec
+		return nil
+	})
+	return recs, err
 }

@@ -56,10 +56,7 @@ func (c *statusCache) put(id string, st *dsr.Status, at time.Time, size int, cos
 		delete(c.byID, id)
 		return
 	}
-	if c.byID == nil || len(c.byID) > maxCachedRequests {
-		c.byID = map[string]*cachedStatus{}
-	}
-	c.byID[id] = &cachedStatus{st: *st, at: at, cost: cost}
+	c.set(id, &cachedStatus{st: *st, at: at, cost: cost})
 }
 
 // get returns a copy of id's cached status, or nil. refresh is true for
@@ -113,11 +110,17 @@ func (c *statusCache) hold(id string, st *dsr.Status, at time.Time) bool {
 	if e := c.byID[id]; e != nil && e.refreshing {
 		return false
 	}
+	c.set(id, &cachedStatus{st: *st, at: at, refreshing: true})
+	return true
+}
+
+// set stores e as id's entry; past maxCachedRequests the cache starts
+// again empty. The caller holds c.mu.
+func (c *statusCache) set(id string, e *cachedStatus) {
 	if c.byID == nil || len(c.byID) > maxCachedRequests {
 		c.byID = map[string]*cachedStatus{}
 	}
-	c.byID[id] = &cachedStatus{st: *st, at: at, refreshing: true}
-	return true
+	c.byID[id] = e
 }
 
 func (c *statusCache) drop(id string) {

@@ -23,7 +23,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 
 	"amldsr/internal/dsr"
 	"amldsr/internal/store"
@@ -154,33 +153,14 @@ const hashers = 8
 // hashAll hashes names into files (same index), hashers at a time; the
 // first error ends it.
 func hashAll(ctx context.Context, src Source, names []string, files []File) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(hashers, len(names)) {
-		wg.Go(func() {
-			for i := range next {
-				sum, size, err := hashOf(ctx, src, names[i])
-				if err != nil {
-					cancel(fmt.Errorf("manifest: %s: %w", names[i], err))
-					continue
-				}
-				files[i] = File{Name: names[i], Size: size, SHA256: sum}
-			}
-		})
-	}
-feed:
-	for i := range names {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	return store.Each(ctx, len(names), hashers, func(ctx context.Context, i int) error {
+		sum, size, err := hashOf(ctx, src, names[i])
+		if err != nil {
+			return fmt.Errorf("manifest: %s: %w", names[i], err)
 		}
-	}
-	close(next)
-	wg.Wait()
-	return context.Cause(ctx)
+		files[i] = File{Name: names[i], Size: size, SHA256: sum}
+		return nil
+	})
 }
 
 func hashOf(ctx context.Context, src Source, name string) (string, int64, error) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -120,6 +121,36 @@ func Walk(ctx context.Context, s Store, prefix string, fn func(Info) error) erro
 		}
 		marker = page.Next
 	}
+}
+
+// Each calls fn(ctx, i) for i in [0, n), width calls at a time: reads that
+// are each a round trip to the store overlap. The first error cancels ctx
+// for the calls under way, starts no more, and is returned.
+func Each(ctx context.Context, n, width int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(width, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 // ContextReader stops reading r when ctx ends, so a long copy into a blob
