@@ -1,8 +1,9 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -25,27 +26,61 @@ import (
 // reopen) is withdrawn like a summary that misses a record.
 
 // seal writes id's manifest, or keeps the one there when a fresh build
-// lists the same files, and returns the SHA-256 of the blob's bytes.
+// lists the same files, and returns the SHA-256 of the blob's bytes. The
+// manifest streams from the listing into the store (manifest.Write): it
+// is never held whole. Its encoding is deterministic, so equal digests
+// are the same manifest.
 func (l *Ledger) seal(ctx context.Context, id string) (string, error) {
-	m, err := manifest.Build(ctx, l.store, id)
-	if err != nil {
-		return "", err
-	}
-	b := m.Encode()
-	opts := store.PutOptions{IfNotExists: true, ContentType: "application/json"}
-	err = l.store.Put(ctx, manifest.Blob(id), bytes.NewReader(b), opts)
+	f, err := l.putManifest(ctx, id, true)
 	if !errors.Is(err, store.ErrExists) {
-		return manifest.Digest(b), err
+		return f.Digest, err
 	}
-	old, err := store.ReadAll(ctx, l.store, manifest.Blob(id))
+	old, err := l.digestOf(ctx, manifest.Blob(id))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	if prev, perr := manifest.Parse(old); err == nil && perr == nil && prev.Same(m) {
-		return manifest.Digest(old), nil
+	fresh, ferr := manifest.Write(ctx, manifest.StoreSource(l.store, dsr.RequestPrefix(id)), id, io.Discard)
+	if ferr != nil {
+		return "", ferr
 	}
-	opts.IfNotExists = false
-	return manifest.Digest(b), l.store.Put(ctx, manifest.Blob(id), bytes.NewReader(b), opts)
+	if err == nil && old == fresh.Digest {
+		return old, nil
+	}
+	f, err = l.putManifest(ctx, id, false)
+	return f.Digest, err
+}
+
+// putManifest builds id's manifest and writes it as it is built,
+// create-only when createOnly; a build that fails writes nothing.
+func (l *Ledger) putManifest(ctx context.Context, id string, createOnly bool) (manifest.Facts, error) {
+	pr, pw := io.Pipe()
+	built := make(chan manifest.Facts, 1)
+	go func() {
+		f, err := manifest.Write(ctx, manifest.StoreSource(l.store, dsr.RequestPrefix(id)), id, pw)
+		pw.CloseWithError(err) // the Put fails, and commits nothing, on a failed build
+		built <- f
+	}()
+	err := l.store.Put(ctx, manifest.Blob(id), pr, store.PutOptions{IfNotExists: createOnly, ContentType: "application/json"})
+	pr.CloseWithError(errors.Join(err, errPutEnded)) // a Put that ends early stops the build
+	f := <-built
+	return f, err
+}
+
+// errPutEnded ends a manifest build whose Put returned before reading it all.
+var errPutEnded = errors.New("ledger: the manifest's put ended")
+
+// digestOf is the SHA-256 of key's bytes, read as they stream.
+func (l *Ledger) digestOf(ctx context.Context, key string) (string, error) {
+	rc, _, err := l.store.Get(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, store.ContextReader(ctx, rc)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // sealed reports whether the manifest's bytes are those whose hash the
@@ -55,11 +90,11 @@ func (l *Ledger) sealed(ctx context.Context, sum *dsr.Status) (bool, error) {
 	if sum.ManifestSHA256 == "" {
 		return true, nil
 	}
-	b, err := store.ReadAll(ctx, l.store, manifest.Blob(sum.RequestID))
+	d, err := l.digestOf(ctx, manifest.Blob(sum.RequestID))
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
-	return err == nil && manifest.Digest(b) == sum.ManifestSHA256, err
+	return err == nil && d == sum.ManifestSHA256, err
 }
 
 // unseal deletes the evidence of a reopened request, manifest first: a
@@ -103,15 +138,13 @@ func (l *Ledger) writeReport(ctx context.Context, id string) error {
 		return err
 	}
 	in.Request = *ar
-	mraw, err := store.ReadAll(ctx, l.store, manifest.Blob(id))
+	facts, err := l.scanManifest(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // reopened meanwhile
 	} else if err != nil {
 		return err
 	}
-	if in.Manifest, err = manifest.Parse(mraw); err != nil {
-		return err
-	}
+	in.Manifest = &facts
 	// A record the page does not list is counted from its listing (Record
 	// writes operation, kind and outcome as metadata): an export's report
 	// reads no record.
@@ -135,4 +168,15 @@ func (l *Ledger) writeReport(ctx context.Context, id string) error {
 	err = l.store.Put(ctx, manifest.ReportBlob(id), pr, store.PutOptions{ContentType: "text/html; charset=utf-8"})
 	pr.CloseWithError(err) // a failed Put stops the rendering
 	return err
+}
+
+// scanManifest reads id's manifest as it streams (its file count and
+// root for the report), never holding it whole.
+func (l *Ledger) scanManifest(ctx context.Context, id string) (manifest.Facts, error) {
+	rc, _, err := l.store.Get(ctx, manifest.Blob(id))
+	if err != nil {
+		return manifest.Facts{}, err
+	}
+	defer rc.Close()
+	return manifest.Scan(store.ContextReader(ctx, rc))
 }

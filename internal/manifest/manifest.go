@@ -108,42 +108,54 @@ func Build(ctx context.Context, s store.Store, id string) (*Manifest, error) {
 	return BuildFrom(ctx, StoreSource(s, dsr.RequestPrefix(id)), id)
 }
 
-// BuildFrom builds the manifest of the bundle in src.
+// BuildFrom builds the manifest of the bundle in src, whole in memory
+// (amldsr verify, tests); the ledger writes one with Write.
 func BuildFrom(ctx context.Context, src Source, id string) (*Manifest, error) {
 	m := &Manifest{V: 1, RequestID: id, Algorithm: Algorithm, Files: []File{}}
-	add := func(name string, size int64, sum string) error {
+	err := walk(ctx, src, func(name string, size int64, sum string) error {
 		if !Unlisted(name) {
 			m.Files = append(m.Files, File{Name: name, Size: size, SHA256: sum}) // a sum listed with the file, or "" to read
 		}
 		return nil
-	}
-	var err error
-	if sw, ok := src.(sumWalker); ok {
-		err = sw.walkSums(ctx, add)
-	} else {
-		err = src.Walk(ctx, func(name string, size int64) error { return add(name, size, "") })
-	}
+	})
 	if err != nil {
 		return nil, err
 	}
 	// byte order, whatever order the source walked in
 	slices.SortFunc(m.Files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
+	if err := fillSums(ctx, src, m.Files); err != nil {
+		return nil, err
+	}
+	m.Root = RootOf(m.Files)
+	return m, nil
+}
+
+// walk calls fn for every file of src, with the hash its listing carries
+// (a sumWalker) or "".
+func walk(ctx context.Context, src Source, fn func(name string, size int64, sum string) error) error {
+	if sw, ok := src.(sumWalker); ok {
+		return sw.walkSums(ctx, fn)
+	}
+	return src.Walk(ctx, func(name string, size int64) error { return fn(name, size, "") })
+}
+
+// fillSums reads and hashes the files that have no hash yet, in place.
+func fillSums(ctx context.Context, src Source, files []File) error {
 	var unread []int
 	var names []string
-	for i, f := range m.Files {
+	for i, f := range files {
 		if f.SHA256 == "" {
 			unread, names = append(unread, i), append(names, f.Name)
 		}
 	}
 	hashed := make([]File, len(names))
 	if err := hashAll(ctx, src, names, hashed); err != nil {
-		return nil, err
+		return err
 	}
 	for k, i := range unread {
-		m.Files[i] = hashed[k]
+		files[i] = hashed[k]
 	}
-	m.Root = RootOf(m.Files)
-	return m, nil
+	return nil
 }
 
 // hashers is how many files BuildFrom reads at a time: a bundle on Blob

@@ -23,7 +23,7 @@ type Input struct {
 	Status   dsr.Status // the summary
 	DueAt    time.Time
 	Records  []dsr.Record
-	Manifest *manifest.Manifest
+	Manifest *manifest.Facts // its file count and root
 }
 
 //go:embed report.html.tmpl
@@ -126,7 +126,7 @@ func (t *Tally) Add(r dsr.Record) {
 func (t *Tally) Render(w io.Writer, in Input) error {
 	v := view{Input: in, Outcomes: outcomes}
 	if in.Manifest != nil {
-		v.Files, v.Root = len(in.Manifest.Files), in.Manifest.Root
+		v.Files, v.Root = in.Manifest.Files, in.Manifest.Root
 	}
 	byResource := func(a, b dsr.Record) int { return strings.Compare(a.Resource, b.Resource) }
 	v.Deletes = slices.Clone(t.deletes)

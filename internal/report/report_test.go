@@ -36,7 +36,7 @@ func input() Input {
 		Request: dsr.AcceptedRequest{Request: dsr.Request{RequestID: "dsr-7", Operation: dsr.Delete, Targets: []string{ws}, Match: "subject",
 			Subject: &dsr.Subject{ObjectID: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", UserPrincipalName: "alice@contoso.com"}}, AcceptedAt: created},
 		Status: st, DueAt: created.AddDate(0, 0, 30), Records: recs,
-		Manifest: &manifest.Manifest{V: 1, RequestID: "dsr-7", Algorithm: "sha256", Files: files, Root: manifest.RootOf(files)},
+		Manifest: &manifest.Facts{Files: len(files), Root: manifest.RootOf(files)},
 	}
 }
 
