@@ -61,7 +61,7 @@ func wire(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error
 	client, err := azureapi.New(cred, azureapi.Options{
 		Endpoints: cfg.Endpoints, Scope: cfg.TokenScope,
 		MaxContent: cfg.MaxContentBytes, ContentAllowPrivate: cfg.ContentAllowPrivate,
-		Pacer: &azureapi.Pacer{Reads: cfg.ReadsPerSecond, Deletes: cfg.DeletesPerSecond, Burst: 5, MaxWait: 2 * time.Second, LowWater: 10},
+		Pacer: &azureapi.Pacer{Reads: cfg.ReadsPerSecond, Deletes: cfg.DeletesPerSecond, Burst: 5, MaxWait: 2 * time.Second, LowWater: azureapi.DefaultLowWater},
 	})
 	if err != nil {
 		return nil, err

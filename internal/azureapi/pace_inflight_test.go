@@ -12,8 +12,10 @@ import (
 // remaining count a response reports is the bucket's when the call
 // arrived, and others were sent since): the headers still steer them onto
 // the bucket's rate with (almost) no 429s. The ARM bucket is the bench's
-// (50 burst, 25/s) and each instance paces at the whole rate, as
-// make bench runs them.
+// (50 burst, 25/s, Retry-After 1 s) and each instance paces at the whole
+// rate with the app's settings, as make bench runs them: a step that
+// would wait past MaxWait goes back to the queue for the wait (worker
+// settle), and a throttled one backs off for a second.
 func TestConcurrentCallsConvergeOnASharedBucket(t *testing.T) {
 	const slots, rtt = 8, 40 * time.Millisecond
 	for _, n := range []int{1, 2, 4} {
@@ -31,7 +33,7 @@ func TestConcurrentCallsConvergeOnASharedBucket(t *testing.T) {
 			pacers := make([]*Pacer, n)
 			var ss []*slot
 			for i := range pacers {
-				pacers[i] = &Pacer{Reads: 25, Deletes: 25, Burst: 5, MaxWait: time.Hour, LowWater: 10, now: clk.now}
+				pacers[i] = &Pacer{Reads: 25, Deletes: 25, Burst: 5, MaxWait: 2 * time.Second, LowWater: DefaultLowWater, now: clk.now}
 				for k := range slots {
 					ss = append(ss, &slot{at: clk.t.Add(time.Duration(i*slots+k) * time.Millisecond), inst: i})
 				}
@@ -60,8 +62,16 @@ func TestConcurrentCallsConvergeOnASharedBucket(t *testing.T) {
 					}
 					p.Observe("k", h)
 					s.flying, s.at = false, clk.t
+					if !s.ok { // the step's backoff
+						s.at = clk.t.Add(1100 * time.Millisecond)
+					}
 				case !s.reserved:
 					if d := p.reserve("k", "reads"); d > 0 {
+						if d > p.MaxWait { // rescheduled through the queue
+							p.refund("k", "reads")
+							s.at = clk.t.Add(d + d/10 + 20*time.Millisecond)
+							continue
+						}
 						s.reserved, s.at = true, clk.t.Add(d)
 						continue
 					}
