@@ -31,33 +31,39 @@ import (
 // is never held whole. Its encoding is deterministic, so equal digests
 // are the same manifest.
 func (l *Ledger) seal(ctx context.Context, id string) (string, error) {
-	f, err := l.putManifest(ctx, id, true)
+	fresh, err := l.putManifest(ctx, id, true)
 	if !errors.Is(err, store.ErrExists) {
-		return f.Digest, err
+		return fresh.Digest, err
 	}
 	old, err := l.digestOf(ctx, manifest.Blob(id))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	fresh, ferr := manifest.Write(ctx, manifest.StoreSource(l.store, dsr.RequestPrefix(id)), id, io.Discard)
-	if ferr != nil {
-		return "", ferr
+	if fresh.Digest == "" { // the Put refused before the build was done
+		if fresh, err = manifest.Write(ctx, manifest.StoreSource(l.store, dsr.RequestPrefix(id)), id, io.Discard); err != nil {
+			return "", err
+		}
 	}
-	if err == nil && old == fresh.Digest {
+	if old == fresh.Digest {
 		return old, nil
 	}
-	f, err = l.putManifest(ctx, id, false)
-	return f.Digest, err
+	fresh, err = l.putManifest(ctx, id, false)
+	return fresh.Digest, err
 }
 
 // putManifest builds id's manifest and writes it as it is built,
-// create-only when createOnly; a build that fails writes nothing.
+// create-only when createOnly; a build that fails writes nothing. The
+// facts are the build's when it was read to its end, even by a Put that
+// then refused it (ErrExists); else zero.
 func (l *Ledger) putManifest(ctx context.Context, id string, createOnly bool) (manifest.Facts, error) {
 	pr, pw := io.Pipe()
 	built := make(chan manifest.Facts, 1)
 	go func() {
 		f, err := manifest.Write(ctx, manifest.StoreSource(l.store, dsr.RequestPrefix(id)), id, pw)
 		pw.CloseWithError(err) // the Put fails, and commits nothing, on a failed build
+		if err != nil {
+			f = manifest.Facts{}
+		}
 		built <- f
 	}()
 	err := l.store.Put(ctx, manifest.Blob(id), pr, store.PutOptions{IfNotExists: createOnly, ContentType: "application/json"})
