@@ -47,10 +47,14 @@ type KindCount struct {
 	Total     int
 }
 
-// Delete is one delete and its proof.
+// Delete is one delete and its proof: what the page shows of its record.
+// A delete of 100,000 resources keeps 100,000 of these until the page is
+// rendered in resource order, so it holds no more than that.
 type Delete struct {
-	dsr.Record
-	Proof string
+	Resource, Kind, UpstreamRequestID, Proof string
+	Outcome                                  dsr.Outcome
+	HTTPStatus                               int
+	FinishedAt                               time.Time
 }
 
 type view struct {
@@ -113,7 +117,8 @@ func (t *Tally) Count(op dsr.Step, kind string, outcome dsr.Outcome) {
 func (t *Tally) Add(r dsr.Record) {
 	t.Count(r.Operation, r.Kind, r.Outcome)
 	if r.Operation == dsr.StepDelete && r.Outcome != dsr.Failed && r.Outcome != dsr.Skipped {
-		t.deletes = append(t.deletes, Delete{Record: r, Proof: proof(r)})
+		t.deletes = append(t.deletes, Delete{Resource: r.Resource, Kind: r.Kind, UpstreamRequestID: r.UpstreamRequestID, Proof: proof(r),
+			Outcome: r.Outcome, HTTPStatus: r.HTTPStatus, FinishedAt: r.FinishedAt})
 	}
 	if r.Outcome == dsr.Failed {
 		t.failures = append(t.failures, r)
@@ -128,11 +133,10 @@ func (t *Tally) Render(w io.Writer, in Input) error {
 	if in.Manifest != nil {
 		v.Files, v.Root = in.Manifest.Files, in.Manifest.Root
 	}
-	byResource := func(a, b dsr.Record) int { return strings.Compare(a.Resource, b.Resource) }
-	v.Deletes = slices.Clone(t.deletes)
-	slices.SortStableFunc(v.Deletes, func(a, b Delete) int { return byResource(a.Record, b.Record) })
-	v.Failures = slices.Clone(t.failures)
-	slices.SortStableFunc(v.Failures, byResource)
+	// sorted in place: a stable sort of sorted rows leaves them as they are
+	slices.SortStableFunc(t.deletes, func(a, b Delete) int { return strings.Compare(a.Resource, b.Resource) })
+	slices.SortStableFunc(t.failures, func(a, b dsr.Record) int { return strings.Compare(a.Resource, b.Resource) })
+	v.Deletes, v.Failures = t.deletes, t.failures
 	for _, kc := range t.byKind {
 		v.Kinds = append(v.Kinds, *kc)
 	}
