@@ -6,14 +6,13 @@ import (
 	"crypto/rand"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"amldsr/internal/azureapi"
 	"amldsr/internal/catalog"
 	"amldsr/internal/content/contenttest"
+	"amldsr/internal/memtest"
 	"amldsr/internal/store"
 	"amldsr/internal/store/blob"
 	"amldsr/test/procs"
@@ -74,33 +73,28 @@ func checkBounded(t *testing.T, f Fetcher, st store.Store, uri string, want dige
 	ctx := context.Background()
 	key := "requests/r/export/x/content/" + strings.ToLower(rand.Text()[:8])
 
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() { samplePeak(&peak, stop) })
-
+	stop := memtest.PeakHeap(20 * time.Millisecond)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	how, err := Copy(ctx, f, st, key, uri, store.PutOptions{ContentType: "application/octet-stream"})
 	runtime.ReadMemStats(&after)
-	close(stop)
-	wg.Wait()
+	peak := stop()
 	if err != nil {
 		t.Fatal(err)
 	}
 	alloc := after.TotalAlloc - before.TotalAlloc
 	t.Logf("%s %d MiB in %v: allocated %.1f MiB, peak heap in use (sampled) %.1f MiB",
-		how, want.size>>20, time.Since(start).Round(time.Millisecond), float64(alloc)/(1<<20), float64(peak.Load())/(1<<20))
+		how, want.size>>20, time.Since(start).Round(time.Millisecond), float64(alloc)/(1<<20), float64(peak)/(1<<20))
 	if how != wantHow {
 		t.Errorf("content was %v, want %v", how, wantHow)
 	}
 	if alloc > allocBound {
 		t.Errorf("streaming %d bytes allocated %d bytes (bound %d)", want.size, alloc, allocBound)
 	}
-	if p := peak.Load(); p > before.HeapInuse+allocBound {
-		t.Errorf("heap in use reached %d bytes (from %d; bound %d more)", p, before.HeapInuse, allocBound)
+	if peak > before.HeapInuse+allocBound {
+		t.Errorf("heap in use reached %d bytes (from %d; bound %d more)", peak, before.HeapInuse, allocBound)
 	}
 
 	rc, info, err := st.Get(ctx, key)
@@ -111,24 +105,5 @@ func checkBounded(t *testing.T, f Fetcher, st store.Store, uri string, want dige
 	got, n, err := contenttest.Digest(rc)
 	if err != nil || n != want.size || info.Size != want.size || !bytes.Equal(got, want.sum) {
 		t.Fatalf("read back %d bytes (size %d, %v), digest equal %v", n, info.Size, err, bytes.Equal(got, want.sum))
-	}
-}
-
-// samplePeak records the largest HeapInuse seen until stop closes. A
-// sample can only miss a peak, never invent one.
-func samplePeak(peak *atomic.Uint64, stop <-chan struct{}) {
-	var m runtime.MemStats
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		runtime.ReadMemStats(&m)
-		if m.HeapInuse > peak.Load() {
-			peak.Store(m.HeapInuse)
-		}
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
 	}
 }

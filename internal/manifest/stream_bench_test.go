@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"amldsr/internal/memtest"
 )
 
 // listedBundle walks n files in byte order, each with a written hash, as
@@ -61,28 +62,9 @@ func BenchmarkManifestOf213kFiles(b *testing.B) {
 // (sampled every millisecond), in MiB.
 func heapPeak(b *testing.B, fn func()) float64 {
 	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
+	stop := memtest.PeakHeap(time.Millisecond)
 	for b.Loop() {
 		fn()
 	}
-	close(stop)
-	<-done
-	return float64(peak.Load()) / (1 << 20)
+	return float64(stop()) / (1 << 20)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"amldsr/internal/dsr"
+	"amldsr/internal/memtest"
 )
 
 // BenchmarkReportOf100kDeletes measures the peak Go heap of the report of
@@ -22,21 +23,7 @@ func BenchmarkReportOf100kDeletes(b *testing.B) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
-	peak := uint64(0)
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-		}
-	}()
+	stop := memtest.PeakHeap(2 * time.Millisecond)
 	for b.Loop() {
 		var t Tally
 		for i := range n {
@@ -49,7 +36,6 @@ func BenchmarkReportOf100kDeletes(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	close(done)
-	<-stopped
+	peak := stop()
 	b.ReportMetric(float64(peak-min(peak, before.HeapInuse))/(1<<20), "peak-heap-MiB")
 }
