@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -31,7 +29,8 @@ import (
 // is never held whole. Its encoding is deterministic, so equal digests
 // are the same manifest.
 func (l *Ledger) seal(ctx context.Context, id string) (string, error) {
-	fresh, err := l.putManifest(ctx, id, true)
+	bundle := manifest.StoreSource(l.store, dsr.RequestPrefix(id))
+	fresh, err := l.putManifest(ctx, bundle, id, true)
 	if !errors.Is(err, store.ErrExists) {
 		return fresh.Digest, err
 	}
@@ -40,26 +39,26 @@ func (l *Ledger) seal(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	if fresh.Digest == "" { // the Put refused before the build was done
-		if fresh, err = manifest.Write(ctx, manifest.StoreSource(l.store, dsr.RequestPrefix(id)), id, io.Discard); err != nil {
+		if fresh, err = manifest.Write(ctx, bundle, id, io.Discard); err != nil {
 			return "", err
 		}
 	}
 	if old == fresh.Digest {
 		return old, nil
 	}
-	fresh, err = l.putManifest(ctx, id, false)
+	fresh, err = l.putManifest(ctx, bundle, id, false)
 	return fresh.Digest, err
 }
 
-// putManifest builds id's manifest and writes it as it is built,
-// create-only when createOnly; a build that fails writes nothing. The
-// facts are the build's when it was read to its end, even by a Put that
-// then refused it (ErrExists); else zero.
-func (l *Ledger) putManifest(ctx context.Context, id string, createOnly bool) (manifest.Facts, error) {
+// putManifest builds the manifest of id's bundle and writes it as it is
+// built, create-only when createOnly; a build that fails writes nothing.
+// The facts are the build's when it was read to its end, even by a Put
+// that then refused it (ErrExists); else zero.
+func (l *Ledger) putManifest(ctx context.Context, bundle manifest.Source, id string, createOnly bool) (manifest.Facts, error) {
 	pr, pw := io.Pipe()
 	built := make(chan manifest.Facts, 1)
 	go func() {
-		f, err := manifest.Write(ctx, manifest.StoreSource(l.store, dsr.RequestPrefix(id)), id, pw)
+		f, err := manifest.Write(ctx, bundle, id, pw)
 		pw.CloseWithError(err) // the Put fails, and commits nothing, on a failed build
 		if err != nil {
 			f = manifest.Facts{}
@@ -82,11 +81,8 @@ func (l *Ledger) digestOf(ctx context.Context, key string) (string, error) {
 		return "", err
 	}
 	defer rc.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, store.ContextReader(ctx, rc)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	d, _, err := manifest.DigestOf(store.ContextReader(ctx, rc))
+	return d, err
 }
 
 // sealed reports whether the manifest's bytes are those whose hash the

@@ -75,9 +75,14 @@ func ReportBlob(id string) string { return dsr.RequestPrefix(id) + Report }
 func RootOf(files []File) string {
 	h := sha256.New()
 	for _, f := range files {
-		fmt.Fprintf(h, "%s %d %s\n", f.SHA256, f.Size, f.Name)
+		rootLine(h, f)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// rootLine writes f's line of the root, "<sha256> <size> <name>\n", to h.
+func rootLine(h io.Writer, f File) {
+	fmt.Fprintf(h, "%s %d %s\n", f.SHA256, f.Size, f.Name)
 }
 
 // Encode is the manifest's blob: indented JSON, deterministic for equal
@@ -108,8 +113,9 @@ func Build(ctx context.Context, s store.Store, id string) (*Manifest, error) {
 	return BuildFrom(ctx, StoreSource(s, dsr.RequestPrefix(id)), id)
 }
 
-// BuildFrom builds the manifest of the bundle in src, whole in memory
-// (amldsr verify, tests); the ledger writes one with Write.
+// BuildFrom builds the manifest of the bundle in src, whole in memory:
+// the reference Write is tested against (Encode's bytes). The ledger
+// writes a manifest with Write, which holds a window of files.
 func BuildFrom(ctx context.Context, src Source, id string) (*Manifest, error) {
 	m := &Manifest{V: 1, RequestID: id, Algorithm: Algorithm, Files: []File{}}
 	err := walk(ctx, src, func(name string, size int64, sum string) error {
@@ -181,8 +187,13 @@ func hashOf(ctx context.Context, src Source, name string) (string, int64, error)
 		return "", 0, err
 	}
 	defer rc.Close()
+	return DigestOf(store.ContextReader(ctx, rc))
+}
+
+// DigestOf is the hex SHA-256 of what r gives to its end, and its length.
+func DigestOf(r io.Reader) (string, int64, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, store.ContextReader(ctx, rc))
+	n, err := io.Copy(h, r)
 	if err != nil {
 		return "", 0, err
 	}

@@ -98,7 +98,7 @@ func (e *encoder) file(f File) {
 		sep = "\n    "
 	}
 	e.write(sep, string(b))
-	fmt.Fprintf(e.root, "%s %d %s\n", f.SHA256, f.Size, f.Name)
+	rootLine(e.root, f)
 	e.n++
 }
 
@@ -140,19 +140,17 @@ func Scan(r io.Reader) (Facts, error) {
 	dec.DisallowUnknownFields()
 	var f Facts
 	root := sha256.New()
-	var head struct {
-		v         int
-		algorithm string
-	}
+	var v int
+	var algorithm string
 	err := object(dec, func(key string) error {
 		switch key {
 		case "v":
-			return dec.Decode(&head.v)
+			return dec.Decode(&v)
 		case "requestId":
 			var s string
 			return dec.Decode(&s)
 		case "algorithm":
-			return dec.Decode(&head.algorithm)
+			return dec.Decode(&algorithm)
 		case "root":
 			return dec.Decode(&f.Root)
 		case "files":
@@ -161,7 +159,7 @@ func Scan(r io.Reader) (Facts, error) {
 				if err := dec.Decode(&file); err != nil {
 					return err
 				}
-				fmt.Fprintf(root, "%s %d %s\n", file.SHA256, file.Size, file.Name)
+				rootLine(root, file)
 				f.Files++
 				return nil
 			})
@@ -174,8 +172,8 @@ func Scan(r io.Reader) (Facts, error) {
 	switch {
 	case err != nil:
 		return Facts{}, fmt.Errorf("manifest: %w", err)
-	case head.v != 1 || head.algorithm != Algorithm:
-		return Facts{}, fmt.Errorf("manifest: version %d, algorithm %q (want 1, %s)", head.v, head.algorithm, Algorithm)
+	case v != 1 || algorithm != Algorithm:
+		return Facts{}, fmt.Errorf("manifest: version %d, algorithm %q (want 1, %s)", v, algorithm, Algorithm)
 	case hex.EncodeToString(root.Sum(nil)) != f.Root:
 		return Facts{}, errors.New("manifest: its root does not match its files")
 	}

@@ -16,9 +16,9 @@ import (
 )
 
 // The export of the seeded target resource group has 662 steps at scale 1
-// (BenchmarkExportResourceGroup), 95,626 at scale 160 and at least 99,028
-// at scale 170 (make bench, 2026-11-30): about 582 per unit of scale, so
-// scale 175 gives about 101,900.
+// (BenchmarkExportResourceGroup), 95,626 at scale 160, at least 99,028
+// at scale 170 (make bench, 2026-11-30) and 109,927 at scale 175 (make
+// bench, 2026-12-01).
 var (
 	bigScale = flag.Int("bigscale", 175, "simulator scale of the 100,000-step row")
 	bigLimit = flag.Duration("biglimit", 10*time.Minute, "how long the 100,000-step row waits for its request")
